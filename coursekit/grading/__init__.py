@@ -1,0 +1,43 @@
+"""Exercise checks. ``check(name, fn)`` is the public check a lesson runs after an exercise.
+
+Public checks run in the learner's kernel on seeded float64 inputs and say "public checks
+passed", never "all tests passed": the grader runs hidden tests as well.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .exercises import EXERCISES
+from .runner import CheckResult, run_exercise
+
+__all__ = ["check", "reference", "exercise_names", "CheckResult"]
+
+
+def exercise_names() -> list[str]:
+    """Names of the exercises that have a public check."""
+    return sorted(EXERCISES)
+
+
+def _exercise(name: str):
+    if name not in EXERCISES:
+        raise ValueError(f"no exercise called {name!r}; the exercises are {exercise_names()}")
+    return EXERCISES[name]
+
+
+def reference(name: str) -> Callable:
+    """coursekit's reference implementation of an exercise."""
+    return _exercise(name).reference
+
+
+def check(name: str, fn: Callable, *, quiet: bool = False) -> CheckResult:
+    """Run the public check of exercise ``name`` on the learner's ``fn`` and print the verdict.
+
+    Never raises because of ``fn``: a NotImplementedError reads "not implemented yet", any other
+    exception becomes a failure line with a hint. Returns a ``CheckResult``; its
+    ``use_or_reference()`` gives the function later cells should use.
+    """
+    result = run_exercise(_exercise(name), fn)
+    if not quiet:
+        print(result.verdict())
+    return result

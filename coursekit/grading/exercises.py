@@ -1,0 +1,270 @@
+"""The public checks of the style-transfer exercises (lessons 01-04).
+
+Each exercise has seeded float64 cases, property checks and a catalogue of realistic mistakes, so
+a wrong answer gets a targeted hint (wrong normalisation, transposed reshape, images mixed in a
+batch, mean subtracted, ...). The reference implementations live in ``coursekit.style``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .. import style
+from .properties import batch_independent, gradient_flows, keeps_dtype, not_mutating, symmetric, zero_when_equal
+from .runner import Case, Exercise, Mistake
+
+__all__ = ["EXERCISES", "activations"]
+
+
+def activations(shape: tuple[int, ...], seed: int) -> Tensor:
+    """Seeded float64 activations, mostly non-negative like features after a ReLU, a few negative."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(shape, generator=g, dtype=torch.float64).relu() + 0.1 * torch.randn(
+        shape, generator=g, dtype=torch.float64)
+
+
+def _pair(shape, seed, target_batch=None):
+    a_G = activations(shape, seed)
+    a_T = activations(((target_batch or shape[0]),) + tuple(shape[1:]), seed + 1000)
+    return a_T, a_G
+
+
+# ---- gram_matrix ---------------------------------------------------------------------------
+def _gram_normalised(a):
+    b, c, h, w = a.shape
+    return style.gram_matrix(a) / (c * h * w)
+
+
+def _gram_per_position(a):
+    b, c, h, w = a.shape
+    return style.gram_matrix(a) / (h * w)
+
+
+def _gram_transposed_reshape(a):
+    # Reading (B, nC, nH, nW) memory as if it were (B, nH*nW, nC): positions and channels scrambled.
+    b, c = a.shape[:2]
+    f = a.reshape(b, -1, c)
+    return f.transpose(1, 2) @ f
+
+
+def _gram_mean_subtracted(a):
+    b, c = a.shape[:2]
+    f = a.reshape(b, c, -1)
+    f = f - f.mean(dim=2, keepdim=True)
+    return f @ f.transpose(1, 2)
+
+
+def _gram_batch_mixed(a):
+    # One Gram for the whole batch (positions of all images pooled), repeated per image.
+    b, c = a.shape[:2]
+    f = a.transpose(0, 1).reshape(c, -1)
+    return (f @ f.T).expand(b, c, c)
+
+
+GRAM = Exercise(
+    name="gram_matrix",
+    reference=style.gram_matrix,
+    cases=[
+        Case("a (1, 3, 4, 5) input", lambda: ((activations((1, 3, 4, 5), 0),), {})),
+        Case("a (1, 8, 6, 6) input", lambda: ((activations((1, 8, 6, 6), 1),), {})),
+        Case("a batch of 2 images (2, 4, 3, 5)", lambda: ((activations((2, 4, 3, 5), 2),), {})),
+        Case("a (1, 1, 2, 2) input", lambda: ((activations((1, 1, 2, 2), 3),), {})),
+    ],
+    properties=[
+        symmetric(lambda: (activations((1, 5, 4, 4), 4),)),
+        not_mutating(lambda: (activations((2, 3, 4, 4), 5),)),
+        gradient_flows(lambda: (activations((1, 3, 4, 4), 6),)),
+        batch_independent(lambda k: (activations((1, 3, 4, 5), 10 + k),)),
+        keeps_dtype(lambda: (activations((1, 3, 2, 2), 7),)),
+    ],
+    mistakes=[
+        Mistake(_gram_normalised, "you divided by nC*nH*nW. The lecture's style matrix is the plain sum "
+                "over positions, G_kk' = sum_ij a_ijk a_ijk'; the normalisation belongs to the style cost."),
+        Mistake(_gram_per_position, "you divided by nH*nW. G is the plain sum over positions, not the average."),
+        Mistake(_gram_transposed_reshape, "the channels and positions are scrambled: unroll with "
+                "a.reshape(B, nC, nH*nW) (channels first, as the tensor is stored), then compute F F^T."),
+        Mistake(_gram_mean_subtracted, "you subtracted the mean. The style matrix is an un-normalised "
+                "cross-covariance: no mean is subtracted."),
+        Mistake(_gram_batch_mixed, "the images of the batch are mixed: compute one Gram per image "
+                "(reshape to (B, nC, nH*nW) and use torch.bmm or @ with the batch dimension first)."),
+    ],
+    generic_hint="G has shape (B, nC, nC): reshape a to F of shape (B, nC, nH*nW) and compute F F^T "
+                 "per image, e.g. F @ F.transpose(1, 2).",
+)
+
+
+# ---- layer_style_cost ----------------------------------------------------------------------
+def _sum_sq_gram_diff(a_S, a_G):
+    return (style.gram_matrix(a_S) - style.gram_matrix(a_G)).pow(2).sum(dim=(1, 2))
+
+
+def _nm(a):
+    _, c, h, w = a.shape
+    return c, h * w
+
+
+def _style_no_norm(a_S, a_G):
+    return _sum_sq_gram_diff(a_S, a_G)
+
+
+def _style_not_squared_const(a_S, a_G):
+    n, m = _nm(a_G)
+    return _sum_sq_gram_diff(a_S, a_G) / (2 * n * m)
+
+
+def _style_missing_four(a_S, a_G):
+    n, m = _nm(a_G)
+    return _sum_sq_gram_diff(a_S, a_G) / (n * m) ** 2
+
+
+def _style_mse_convention(a_S, a_G):
+    return style.layer_style_cost(a_S, a_G, convention="pytorch_tutorial")
+
+
+def _style_frobenius_not_squared(a_S, a_G):
+    n, m = _nm(a_G)
+    return _sum_sq_gram_diff(a_S, a_G).sqrt() / (4 * n**2 * m**2)
+
+
+def _style_summed_batch(a_S, a_G):
+    return style.layer_style_cost(a_S, a_G).sum()
+
+
+STYLE_MISTAKES = [
+    Mistake(_style_no_norm, "multiply the sum of squares by the normalisation constant 1/(2 nH nW nC)^2."),
+    Mistake(_style_not_squared_const, "the constant is squared: 1/(2 nH nW nC)^2, not 1/(2 nH nW nC)."),
+    Mistake(_style_missing_four, "the constant is 1/(2 nH nW nC)^2 = 1/(4 nC^2 (nH nW)^2): the factor 2 is inside the square."),
+    Mistake(_style_mse_convention, "that is the PyTorch tutorial's convention (normalised Grams, then the mean). "
+            "This course uses the lecture's: plain Grams and 1/(2 nH nW nC)^2 times the sum."),
+    Mistake(_style_frobenius_not_squared, "use the squared Frobenius norm: sum the squared differences, no square root."),
+    Mistake(_style_summed_batch, "return one cost per image, shape (B,): sum over k and k' only, not over the batch."),
+]
+
+LAYER_STYLE = Exercise(
+    name="layer_style_cost",
+    reference=style.layer_style_cost,
+    cases=[
+        Case("a_S, a_G of shape (1, 3, 4, 4)", lambda: (_pair((1, 3, 4, 4), 20), {})),
+        Case("a_S, a_G of shape (1, 6, 3, 5)", lambda: (_pair((1, 6, 3, 5), 21), {})),
+        Case("a batch of 2 generated images, one style image", lambda: (_pair((2, 4, 3, 3), 22, 1), {})),
+    ],
+    properties=[
+        zero_when_equal(lambda: _pair((1, 3, 4, 4), 23)),
+        not_mutating(lambda: _pair((1, 3, 4, 4), 24)),
+        gradient_flows(lambda: _pair((1, 3, 4, 4), 25)),
+        batch_independent(lambda k: (activations((1, 3, 4, 4), 30), activations((1, 3, 4, 4), 30 + k))),
+    ],
+    mistakes=STYLE_MISTAKES,
+    generic_hint="J_style^[l] = 1/(2 nH nW nC)^2 * sum over k, k' of (G(S)_kk' - G(G)_kk')^2, one value per image.",
+)
+
+
+# ---- style_cost ----------------------------------------------------------------------------
+LAYERS = ("conv1_1", "conv2_1", "conv3_1")
+
+
+def _feature_dicts(seed: int, batch: int = 1):
+    shapes = {"conv1_1": (3, 6, 6), "conv2_1": (5, 3, 3), "conv3_1": (8, 2, 2)}
+    a_S = {k: activations((1,) + s, seed + i) for i, (k, s) in enumerate(shapes.items())}
+    a_G = {k: activations((batch,) + s, seed + 50 + i) for i, (k, s) in enumerate(shapes.items())}
+    return a_S, a_G
+
+
+def _style_case(seed, weights, batch=1):
+    a_S, a_G = _feature_dicts(seed, batch)
+    return (a_S, a_G, dict(weights)), {}
+
+
+def _style_unweighted(a_S, a_G, weights):
+    return sum(style.layer_style_cost(a_S[k], a_G[k]) for k in weights)
+
+
+def _style_mean_of_layers(a_S, a_G, weights):
+    return sum(w * style.layer_style_cost(a_S[k], a_G[k]) for k, w in weights.items()) / len(weights)
+
+
+STYLE = Exercise(
+    name="style_cost",
+    reference=style.style_cost,
+    cases=[
+        Case("three layers with lambda = 0.2, 0.3, 0.5", lambda: _style_case(40, dict(zip(LAYERS, (0.2, 0.3, 0.5))))),
+        Case("only conv2_1 (lambda = 1)", lambda: _style_case(41, {"conv2_1": 1.0})),
+        Case("a batch of 2 generated images", lambda: _style_case(42, dict(zip(LAYERS, (1.0, 0.0, 2.0))), batch=2)),
+    ],
+    properties=[not_mutating(lambda: _style_case(43, dict(zip(LAYERS, (0.2, 0.3, 0.5))))[0])],
+    mistakes=[
+        Mistake(_style_unweighted, "multiply each layer's cost by its weight lambda^[l] before adding."),
+        Mistake(_style_mean_of_layers, "J_style is the weighted sum over layers, not an average: do not divide by the number of layers."),
+    ],
+    generic_hint="J_style = sum over the layers in style_weights of lambda^[l] * layer_style_cost(a_S[l], a_G[l]).",
+)
+
+
+# ---- content_cost --------------------------------------------------------------------------
+def _content_mean(a_C, a_G):
+    return style.content_cost(a_C, a_G, convention="pytorch_tutorial")
+
+
+def _content_lecture(a_C, a_G):
+    return style.content_cost(a_C, a_G, convention="lecture")
+
+
+def _content_no_half(a_C, a_G):
+    return 2 * style.content_cost(a_C, a_G)
+
+
+def _content_not_squared(a_C, a_G):
+    return 0.5 * (a_C - a_G).abs().sum(dim=(1, 2, 3))
+
+
+CONTENT = Exercise(
+    name="content_cost",
+    reference=style.content_cost,
+    cases=[
+        Case("a_C, a_G of shape (1, 4, 5, 5)", lambda: (_pair((1, 4, 5, 5), 60), {})),
+        Case("a_C, a_G of shape (1, 2, 3, 7)", lambda: (_pair((1, 2, 3, 7), 61), {})),
+        Case("a batch of 2 generated images, one content image", lambda: (_pair((2, 3, 4, 4), 62, 1), {})),
+    ],
+    properties=[
+        zero_when_equal(lambda: _pair((1, 3, 4, 4), 63)),
+        not_mutating(lambda: _pair((1, 3, 4, 4), 64)),
+        gradient_flows(lambda: _pair((1, 3, 4, 4), 65)),
+        batch_independent(lambda k: (activations((1, 3, 4, 4), 70), activations((1, 3, 4, 4), 70 + k))),
+    ],
+    mistakes=[
+        Mistake(_content_mean, "you took the mean (the tutorials' MSE). The paper's content cost is 1/2 times the sum of squares."),
+        Mistake(_content_lecture, "that is the lecture's normalised variant 1/(4 nH nW nC); this exercise asks for the paper's 1/2 sum (F - P)^2."),
+        Mistake(_content_no_half, "do not forget the factor 1/2."),
+        Mistake(_content_not_squared, "square the differences."),
+        Mistake(lambda a_C, a_G: style.content_cost(a_C, a_G).sum(),
+                "return one cost per image, shape (B,): sum over channels and positions only."),
+    ],
+    generic_hint="J_content = 1/2 * sum over i, j, k of (a_C - a_G)^2, one value per image (sum over dims 1, 2, 3).",
+)
+
+
+# ---- total_cost ----------------------------------------------------------------------------
+def _totals(seed):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(2, generator=g, dtype=torch.float64), torch.rand(2, generator=g, dtype=torch.float64)
+
+
+TOTAL = Exercise(
+    name="total_cost",
+    reference=style.total_cost,
+    cases=[
+        Case("J_content=2, J_style=3, alpha=10, beta=40", lambda: ((2.0, 3.0, 10.0, 40.0), {})),
+        Case("J_content=0.5, J_style=7, alpha=1, beta=1000", lambda: ((0.5, 7.0), {"alpha": 1.0, "beta": 1000.0})),
+        Case("per-image costs (tensors of shape (2,))", lambda: (_totals(80) + (3.0, 0.25), {})),
+    ],
+    mistakes=[
+        Mistake(lambda jc, js, alpha=10.0, beta=40.0: beta * jc + alpha * js,
+                "alpha weighs the content cost and beta the style cost, not the other way round."),
+        Mistake(lambda jc, js, alpha=10.0, beta=40.0: jc + beta * js, "multiply J_content by alpha."),
+    ],
+    generic_hint="J(G) = alpha * J_content + beta * J_style.",
+)
+
+
+EXERCISES: dict[str, Exercise] = {ex.name: ex for ex in (GRAM, LAYER_STYLE, STYLE, CONTENT, TOTAL)}

@@ -1,0 +1,295 @@
+"""Style (Gram) matrices, the style cost and the content cost.
+
+Notation follows the deeplearning.ai lecture and Gatys et al. 2015 ("A Neural Algorithm of
+Artistic Style"). For one layer l an activation volume has shape (nC, nH, nW). Unrolled, it is the
+matrix F of shape (N, M) with N = nC channels and M = nH*nW positions.
+
+- Style matrix (Gram matrix):   G_kk' = sum_{i,j} a_ijk a_ijk'        i.e.  G = F F^T  (N x N)
+  an un-normalised cross-covariance: no mean is subtracted.
+- Layer style cost (paper = lecture):
+      J_style^[l](S,G) = 1/(2 nH nW nC)^2 * sum_{k,k'} (G^[l](S)_kk' - G^[l](G)_kk')^2
+                       = 1/(4 N^2 M^2)    * sum (G - A)^2                (Gatys, E_l)
+- Style cost:      J_style(S,G) = sum_l lambda^[l] J_style^[l](S,G)
+- Content cost (paper): J_content(C,G) = 1/2 sum (F - P)^2
+  (lecture variant:     1/(4 nH nW nC) sum (a^(C) - a^(G))^2)
+- Total cost:      J(G) = alpha J_content(C,G) + beta J_style(S,G)
+
+Batch semantics: activations are (B, nC, nH, nW). Every cost returns a tensor of shape (B,): one
+independent cost per image, never a sum that mixes images. A target with B = 1 is broadcast
+against a batch of generated images.
+
+Popular implementations normalise differently (GUIDE section 3, "the normalisation zoo"). They are
+all the same objective up to per-layer constants, captured in ``CONVENTIONS``;
+``convert_weights`` translates alpha, beta and the lambda^[l] between them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "Convention",
+    "CONVENTIONS",
+    "CostWeights",
+    "gram_matrix",
+    "style_cost_from_grams",
+    "layer_style_cost",
+    "style_cost",
+    "content_cost",
+    "total_cost",
+    "convert_weights",
+    "get_convention",
+    "PAPER_STYLE_LAYERS",
+    "PAPER_CONTENT_LAYER",
+    "TUTORIAL_STYLE_LAYERS",
+    "TUTORIAL_CONTENT_LAYER",
+]
+
+# Gatys et al. 2015: content conv4_2, style conv1_1..conv5_1 with w_l = 1/5.
+PAPER_STYLE_LAYERS = {"conv1_1": 0.2, "conv2_1": 0.2, "conv3_1": 0.2, "conv4_1": 0.2, "conv5_1": 0.2}
+PAPER_CONTENT_LAYER = "conv4_2"
+# The PyTorch NST tutorial: its conv_1..conv_5 are conv1_1, conv1_2, conv2_1, conv2_2, conv3_1 and
+# its content layer "conv_4" is conv2_2 (pytorch/tutorials#3732).
+TUTORIAL_STYLE_LAYERS = {"conv1_1": 1.0, "conv1_2": 1.0, "conv2_1": 1.0, "conv2_2": 1.0, "conv3_1": 1.0}
+TUTORIAL_CONTENT_LAYER = "conv2_2"
+
+
+@dataclass(frozen=True)
+class Convention:
+    """One implementation's normalisation, written against un-normalised sums.
+
+    ``style_coef(N, M)`` multiplies sum_{k,k'} (F_S F_S^T - F_G F_G^T)^2 for one layer and
+    ``content_coef(N, M)`` multiplies sum (F - P)^2, with N = nC and M = nH*nW.
+    """
+
+    name: str
+    source: str
+    style_coef: Callable[[int, int], float]
+    content_coef: Callable[[int, int], float]
+    gram_description: str
+
+
+def _mse_style(n: int, m: int) -> float:
+    # Gram divided by N*M, then the mean over N^2 entries: 1/(N M)^2 * 1/N^2.
+    return 1.0 / (n**4 * m**2)
+
+
+CONVENTIONS: dict[str, Convention] = {
+    "paper": Convention(
+        "paper", "Gatys et al. 2015",
+        style_coef=lambda n, m: 1.0 / (4 * n**2 * m**2),
+        content_coef=lambda n, m: 0.5,
+        gram_description="F F^T",
+    ),
+    "lecture": Convention(
+        "lecture", "Ng, deeplearning.ai (Convolutional Neural Networks, week 4)",
+        style_coef=lambda n, m: 1.0 / (4 * n**2 * m**2),
+        content_coef=lambda n, m: 1.0 / (4 * n * m),
+        gram_description="A A^T",
+    ),
+    "pytorch_tutorial": Convention(
+        "pytorch_tutorial", "PyTorch Neural Transfer tutorial",
+        style_coef=_mse_style, content_coef=lambda n, m: 1.0 / (n * m),
+        gram_description="F F^T / (N M)",
+    ),
+    "d2l": Convention(
+        "d2l", "Dive into Deep Learning, 14.12",
+        style_coef=_mse_style, content_coef=lambda n, m: 1.0 / (n * m),
+        gram_description="F F^T / (N M)",
+    ),
+    "neural_style": Convention(
+        "neural_style", "jcjohnson/neural-style",
+        style_coef=_mse_style, content_coef=lambda n, m: 1.0 / (n * m),
+        gram_description="F F^T / (N M)",
+    ),
+}
+
+
+def get_convention(convention: str | Convention) -> Convention:
+    """Look a convention up by name (or pass one through)."""
+    if isinstance(convention, Convention):
+        return convention
+    try:
+        return CONVENTIONS[convention]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"convention {convention!r} is not known; use one of {sorted(CONVENTIONS)}"
+        ) from None
+
+
+def _check_activation(a: Tensor, what: str) -> Tensor:
+    if not isinstance(a, Tensor):
+        raise TypeError(f"{what} must be a torch.Tensor of shape (B, nC, nH, nW), got {type(a).__name__}")
+    if a.dim() == 3:
+        raise ValueError(
+            f"{what} has shape {tuple(a.shape)}; expected (B, nC, nH, nW). "
+            "Add the batch dimension with a.unsqueeze(0)."
+        )
+    if a.dim() != 4:
+        raise ValueError(f"{what} has shape {tuple(a.shape)}; expected 4 dimensions (B, nC, nH, nW)")
+    return a
+
+
+def _check_pair(a_target: Tensor, a_G: Tensor, names: tuple[str, str]) -> None:
+    _check_activation(a_target, names[0])
+    _check_activation(a_G, names[1])
+    if a_target.shape[1:] != a_G.shape[1:]:
+        raise ValueError(
+            f"{names[0]} has shape {tuple(a_target.shape)} but {names[1]} has {tuple(a_G.shape)}: "
+            "both must come from the same layer and image size (nC, nH, nW)"
+        )
+    if a_target.shape[0] not in (1, a_G.shape[0]):
+        raise ValueError(
+            f"{names[0]} has batch size {a_target.shape[0]} and {names[1]} {a_G.shape[0]}: "
+            "use one target image (B=1) or one per generated image"
+        )
+
+
+def gram_matrix(a: Tensor) -> Tensor:
+    """Style matrix G_kk' = sum_{i,j} a_ijk a_ijk' of each image in a batch.
+
+    Args:
+        a: activations, shape (B, nC, nH, nW).
+    Returns:
+        (B, nC, nC): one un-normalised Gram matrix F F^T per image (F = a[b] unrolled to
+        (nC, nH*nW)); no mean is subtracted, so it is a cross-covariance "about zero".
+    """
+    _check_activation(a, "a")
+    b, c = a.shape[:2]
+    f = a.reshape(b, c, -1)  # (B, nC, nH*nW)
+    return torch.bmm(f, f.transpose(1, 2))  # (B, nC, nC)
+
+
+def style_cost_from_grams(
+    G_S: Tensor, G_G: Tensor, n_C: int, n_HW: int, convention: str | Convention = "paper"
+) -> Tensor:
+    """Layer style cost from un-normalised Grams: coef(N, M) * sum_{k,k'} (G_S - G_G)^2.
+
+    For the paper/lecture convention coef = 1/(4 N^2 M^2) = 1/(2 nH nW nC)^2.
+    G_S is (1 or B, nC, nC), G_G is (B, nC, nC); returns (B,).
+    """
+    coef = get_convention(convention).style_coef(n_C, n_HW)
+    return coef * (G_S - G_G).pow(2).sum(dim=(1, 2))
+
+
+def layer_style_cost(a_S: Tensor, a_G: Tensor, convention: str | Convention = "paper") -> Tensor:
+    """J_style^[l](S,G) = 1/(2 nH nW nC)^2 * sum_{k,k'} (G^[l](S)_kk' - G^[l](G)_kk')^2.
+
+    Equal to Gatys' E_l = 1/(4 N_l^2 M_l^2) sum (G - A)^2 since (2 nH nW nC)^2 = 4 N^2 M^2.
+
+    Args:
+        a_S: style-image activations at layer l, (1 or B, nC, nH, nW).
+        a_G: generated-image activations at the same layer, (B, nC, nH, nW).
+        convention: a key of ``CONVENTIONS`` (default the paper's).
+    Returns:
+        (B,): the cost of each generated image.
+    """
+    _check_pair(a_S, a_G, ("a_S", "a_G"))
+    _, n_C, n_H, n_W = a_G.shape
+    return style_cost_from_grams(gram_matrix(a_S), gram_matrix(a_G), n_C, n_H * n_W, convention)
+
+
+def style_cost(
+    a_S: Mapping[str, Tensor],
+    a_G: Mapping[str, Tensor],
+    style_weights: Mapping[str, float],
+    convention: str | Convention = "paper",
+    layer_cost: Callable[..., Tensor] | None = None,
+) -> Tensor:
+    """J_style(S,G) = sum_l lambda^[l] J_style^[l](S,G).
+
+    Args:
+        a_S, a_G: activations by layer name (each (1 or B, nC, nH, nW) / (B, nC, nH, nW)).
+        style_weights: lambda^[l] by layer name; only these layers are used.
+        convention: normalisation, see ``CONVENTIONS``.
+        layer_cost: optional replacement for ``layer_style_cost`` (a learner's own function,
+            called as ``layer_cost(a_S[l], a_G[l])``).
+    Returns:
+        (B,).
+    """
+    if not style_weights:
+        raise ValueError("style_weights is empty: give at least one layer, e.g. {'conv1_1': 1.0}")
+    for name in style_weights:
+        for label, acts in (("a_S", a_S), ("a_G", a_G)):
+            if name not in acts:
+                raise KeyError(f"layer {name!r} is in style_weights but not in {label} (has {sorted(acts)})")
+    total = None
+    for name, lam in style_weights.items():
+        cost = layer_cost(a_S[name], a_G[name]) if layer_cost else layer_style_cost(a_S[name], a_G[name], convention)
+        total = lam * cost if total is None else total + lam * cost
+    return total
+
+
+def content_cost(a_C: Tensor, a_G: Tensor, convention: str | Convention = "paper") -> Tensor:
+    """J_content(C,G) = 1/2 sum_{i,j,k} (a^(C)_ijk - a^(G)_ijk)^2   (Gatys et al. 2015, eq. 1).
+
+    With ``convention="lecture"`` the factor is 1/(4 nH nW nC) instead; the tutorials use the
+    mean, 1/(nH nW nC). Shapes: a_C (1 or B, nC, nH, nW), a_G (B, nC, nH, nW) -> (B,).
+    """
+    _check_pair(a_C, a_G, ("a_C", "a_G"))
+    _, n_C, n_H, n_W = a_G.shape
+    coef = get_convention(convention).content_coef(n_C, n_H * n_W)
+    return coef * (a_C - a_G).pow(2).sum(dim=(1, 2, 3))
+
+
+def total_cost(J_content: Tensor | float, J_style: Tensor | float, alpha: float = 10.0, beta: float = 40.0) -> Tensor | float:
+    """J(G) = alpha J_content(C,G) + beta J_style(S,G); defaults are the lecture's alpha=10, beta=40."""
+    return alpha * J_content + beta * J_style
+
+
+@dataclass(frozen=True)
+class CostWeights:
+    """alpha, beta and the per-layer lambda^[l] of one convention."""
+
+    alpha: float
+    beta: float
+    style_weights: dict[str, float]
+    convention: str
+
+
+def _n_m(shape: tuple[int, ...]) -> tuple[int, int]:
+    """(nC, nH, nW) or (B, nC, nH, nW) -> (N, M)."""
+    dims = tuple(shape)[-3:]
+    if len(dims) != 3:
+        raise ValueError(f"layer shape {shape} must be (nC, nH, nW)")
+    return dims[0], dims[1] * dims[2]
+
+
+def convert_weights(
+    alpha: float,
+    beta: float,
+    style_weights: Mapping[str, float],
+    *,
+    style_shapes: Mapping[str, tuple[int, ...]],
+    content_shape: tuple[int, ...],
+    source: str,
+    target: str,
+) -> CostWeights:
+    """Translate (alpha, beta, lambda^[l]) from one convention to another, same objective.
+
+    With c_X(l) the convention's style coefficient at layer l (see ``Convention``), the
+    objectives agree term by term when
+        beta' lambda'_l c_target(l) = beta lambda_l c_source(l)    and
+        alpha' k_target = alpha k_source   (k = content coefficient).
+    The new lambda' keep the old sum (sum_l lambda'_l = sum_l lambda_l); beta' absorbs the rest, so
+    converting there and back returns the original numbers.
+    """
+    src, dst = get_convention(source), get_convention(target)
+    missing = [name for name in style_weights if name not in style_shapes]
+    if missing:
+        raise ValueError(f"style_shapes lacks {missing}: give (nC, nH, nW) for every style layer")
+    n_c, m_c = _n_m(content_shape)
+    new_alpha = alpha * src.content_coef(n_c, m_c) / dst.content_coef(n_c, m_c)
+    raw = {}
+    for name, lam in style_weights.items():
+        n, m = _n_m(style_shapes[name])
+        raw[name] = beta * lam * src.style_coef(n, m) / dst.style_coef(n, m)
+    lam_sum, raw_sum = sum(style_weights.values()), sum(raw.values())
+    if lam_sum == 0 or raw_sum == 0:
+        return CostWeights(new_alpha, 0.0, {k: float(v) for k, v in style_weights.items()}, dst.name)
+    new_beta = raw_sum / lam_sum
+    return CostWeights(new_alpha, new_beta, {k: v / new_beta for k, v in raw.items()}, dst.name)
