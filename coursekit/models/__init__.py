@@ -1,0 +1,94 @@
+"""AlexNet and VGG from config tables, named layers, weights with an honest source, feature extraction.
+
+- :mod:`~coursekit.models.vgg`, :mod:`~coursekit.models.alexnet`: config tables + builders
+  (state_dicts identical to torchvision's, non-in-place ReLU)
+- :mod:`~coursekit.models.layers`: layer names ("conv4_2") <-> indices in ``model.features``
+- :mod:`~coursekit.models.weights`: seeded random init, ImageNet weights (cache, offline fallback), files
+- :mod:`~coursekit.models.zoo`: ``alexnet()``, ``vgg11()`` ... ``vgg19_bn()``, ``get_model(name)``
+- :mod:`~coursekit.models.features`: ``FeatureExtractor`` returning ``{layer name: feature map}``
+
+Typical use::
+
+    from coursekit.models import feature_extractor
+    fx = feature_extractor("vgg19", ["conv1_1", "conv4_2"], weights="imagenet", pooling="avg")
+    print(fx.weights_source)   # says plainly when the weights are random
+    feats = fx(images)         # images: (B, 3, H, W) in [0, 1]
+"""
+
+from coursekit.models.alexnet import AlexNet, alexnet_cfg, make_alexnet_layers
+from coursekit.models.features import IMAGENET_MEAN, IMAGENET_STD, FeatureExtractor, feature_extractor
+from coursekit.models.layers import architectures, infer_arch, layer_index, layer_kind, layer_names
+from coursekit.models.vgg import VGG, build_vgg, cfgs, make_layers, vgg_archs
+from coursekit.models.weights import (
+    IMAGENET_WEIGHTS,
+    WeightsSpec,
+    cached_weights_path,
+    imagenet_weights,
+    init_weights_,
+    is_offline,
+    load_weights_file,
+    resolve_weights,
+    state_dict_problems,
+)
+from coursekit.models.zoo import (
+    alexnet,
+    build,
+    get_model,
+    model_names,
+    skeleton,
+    vgg11,
+    vgg11_bn,
+    vgg13,
+    vgg13_bn,
+    vgg16,
+    vgg16_bn,
+    vgg19,
+    vgg19_bn,
+)
+
+__all__ = [
+    # architectures
+    "AlexNet",
+    "alexnet_cfg",
+    "make_alexnet_layers",
+    "VGG",
+    "cfgs",
+    "vgg_archs",
+    "make_layers",
+    "build_vgg",
+    # constructors
+    "alexnet",
+    "vgg11",
+    "vgg11_bn",
+    "vgg13",
+    "vgg13_bn",
+    "vgg16",
+    "vgg16_bn",
+    "vgg19",
+    "vgg19_bn",
+    "get_model",
+    "build",
+    "model_names",
+    "skeleton",
+    # layer names
+    "architectures",
+    "layer_names",
+    "layer_index",
+    "layer_kind",
+    "infer_arch",
+    # weights
+    "WeightsSpec",
+    "IMAGENET_WEIGHTS",
+    "imagenet_weights",
+    "cached_weights_path",
+    "is_offline",
+    "resolve_weights",
+    "load_weights_file",
+    "state_dict_problems",
+    "init_weights_",
+    # features
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "FeatureExtractor",
+    "feature_extractor",
+]
