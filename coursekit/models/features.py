@@ -110,17 +110,25 @@ class FeatureExtractor(nn.Module):
         """Stay in eval mode whatever ``mode`` says: a fixed feature network (BatchNorm uses running stats)."""
         return super().train(False)
 
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """(B, 3, H, W) images in [0, 1] -> ``{name: (B, C_name, H_name, W_name)}`` in ``self.layers`` order."""
+    def forward(self, x: torch.Tensor, layers: Sequence[str] | None = None) -> dict[str, torch.Tensor]:
+        """(B, 3, H, W) images in [0, 1] -> ``{name: (B, C_name, H_name, W_name)}`` in ``self.layers`` order.
+
+        ``layers`` (a subset of ``self.layers``) reads only those and stops after the deepest one.
+        """
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"expected images of shape (B, 3, H, W); got {tuple(x.shape)}")
+        wanted = self.layers if layers is None else tuple(layers)
+        unknown = [name for name in wanted if name not in self.layers]
+        if unknown:
+            raise ValueError(f"layers {unknown} are not read by this extractor; it reads {list(self.layers)}")
+        stop = max(i for i, name in self._index_to_name.items() if name in wanted)
         h = (x - self.mean.to(x)) / self.std.to(x) if self.normalize else x  # new tensor; x untouched
         found: dict[str, torch.Tensor] = {}
-        for i, layer in enumerate(self.net):
+        for i, layer in enumerate(self.net[: stop + 1]):
             h = layer(h)
             if i in self._index_to_name:
                 found[self._index_to_name[i]] = h
-        return {name: found[name] for name in self.layers}
+        return {name: found[name] for name in wanted}
 
     def extra_repr(self) -> str:
         return f"arch={self.arch!r}, layers={list(self.layers)}, pooling={self.pooling!r}, normalize={self.normalize}"

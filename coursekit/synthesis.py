@@ -1,0 +1,129 @@
+"""Images made from one kind of cost: texture synthesis (style only) and reconstruction (content only).
+
+- ``synthesize_texture``: start from noise and minimise J_style(S, G) = sum_l lambda^[l] J_style^[l]
+  only (Gatys, Ecker & Bethge 2015, "Texture synthesis using convolutional neural networks"). What
+  survives shows what each layer's Gram matrices capture: low layers colour and edges, higher
+  layers larger structures.
+- ``reconstruct``: start from noise and minimise J_content(C, G) at one layer (Mahendran & Vedaldi
+  2015; Gatys et al. 2015, Fig. 1): from low layers the image comes back almost exactly, from deep
+  layers only its arrangement ("content") survives.
+
+Targets are computed once; each call then optimises pixels with ``coursekit.optimize``. A learner's
+own cost function can be plugged in (``layer_cost`` / ``cost``).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable, Mapping
+
+import torch
+from torch import Tensor
+
+from . import style
+from .models.features import FeatureExtractor
+from .optimize import OptimResult, optimize_image
+
+__all__ = ["noise_like", "initial_image", "synthesize_texture", "reconstruct"]
+
+
+def noise_like(image: Tensor, seed: int = 0) -> Tensor:
+    """Uniform noise in [0, 1] of ``image``'s shape, from a local generator (global RNG untouched)."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(image.shape, generator=g, dtype=image.dtype).to(image.device)
+
+
+def initial_image(kind: str | Tensor, reference: Tensor, seed: int = 0) -> Tensor:
+    """The starting image: "noise" (seeded), "content"/"reference" (a copy), or a given tensor."""
+    if isinstance(kind, Tensor):
+        if kind.shape != reference.shape:
+            raise ValueError(f"init has shape {tuple(kind.shape)}; it must match {tuple(reference.shape)}")
+        return kind.detach().clone()
+    if kind == "noise":
+        return noise_like(reference, seed)
+    if kind in ("content", "reference"):
+        return reference.detach().clone()
+    raise ValueError(f"init {kind!r} is not known; use 'noise', 'content' or an image tensor")
+
+
+def synthesize_texture(
+    extractor: FeatureExtractor,
+    style_image: Tensor,
+    style_weights: Mapping[str, float],
+    *,
+    size: tuple[int, int] | None = None,
+    steps: int = 100,
+    seed: int = 0,
+    method: str = "lbfgs",
+    convention: str = "paper",
+    layer_cost: Callable[[Tensor, Tensor], Tensor] | None = None,
+    callback: Callable[[int, float, Tensor], None] | None = None,
+    stop: threading.Event | None = None,
+) -> OptimResult:
+    """A new image whose Gram matrices match ``style_image``'s at the weighted layers.
+
+    Minimises J_style(S, G) = sum_l lambda^[l] J_style^[l](S, G) over G from seeded noise.
+    ``size`` (H, W) of the synthesised image defaults to the style image's. A Gram matrix is a sum
+    over positions, so when the sizes differ the style Grams are scaled by M_G / M_S (the ratio of
+    positions) to compare like with like. Layers with weight 0 are skipped. ``history`` holds
+    "total" and "style/<layer>" (the unweighted J_style^[l]).
+    """
+    layers = [name for name, lam in style_weights.items() if lam != 0]
+    if not layers:
+        raise ValueError("every style weight is 0: give at least one layer a weight above 0")
+    with torch.no_grad():
+        a_S = extractor(style_image, layers)
+        grams_S = {name: style.gram_matrix(a) for name, a in a_S.items()}
+    shape = (1, 3) + tuple(size or style_image.shape[-2:])
+    if tuple(shape[-2:]) != tuple(style_image.shape[-2:]):
+        if layer_cost is not None:
+            raise ValueError("layer_cost compares activations of equal size: leave size=None to "
+                             "synthesise at the style image's size")
+        with torch.no_grad():
+            a_probe = extractor(torch.zeros(shape, dtype=style_image.dtype, device=style_image.device), layers)
+        for name in layers:
+            ratio = a_probe[name][0, 0].numel() / a_S[name][0, 0].numel()
+            grams_S[name] = grams_S[name] * ratio
+
+    def loss(x: Tensor) -> dict[str, Tensor]:
+        a_G = extractor(x, layers)
+        parts = {}
+        for name in layers:
+            if layer_cost is not None:
+                parts[f"style/{name}"] = layer_cost(a_S[name], a_G[name])
+            else:
+                _, n_C, n_H, n_W = a_G[name].shape
+                parts[f"style/{name}"] = style.style_cost_from_grams(
+                    grams_S[name], style.gram_matrix(a_G[name]), n_C, n_H * n_W, convention)
+        total = sum(style_weights[name] * parts[f"style/{name}"] for name in layers)
+        return {"total": total, **parts}
+
+    init = noise_like(torch.empty(shape, dtype=style_image.dtype, device=style_image.device), seed)
+    return optimize_image(loss, init, steps=steps, method=method, callback=callback, stop=stop)
+
+
+def reconstruct(
+    extractor: FeatureExtractor,
+    image: Tensor,
+    layer: str,
+    *,
+    steps: int = 100,
+    seed: int = 0,
+    method: str = "lbfgs",
+    convention: str = "paper",
+    cost: Callable[[Tensor, Tensor], Tensor] | None = None,
+    callback: Callable[[int, float, Tensor], None] | None = None,
+    stop: threading.Event | None = None,
+) -> OptimResult:
+    """An image whose activations at ``layer`` match ``image``'s, found from seeded noise.
+
+    Minimises J_content(C, G) = 1/2 sum (a^[l](C) - a^[l](G))^2 (or ``cost(a_C, a_G)``).
+    """
+    with torch.no_grad():
+        a_C = extractor(image, [layer])[layer]
+
+    def loss(x: Tensor) -> Tensor:
+        a_G = extractor(x, [layer])[layer]
+        return cost(a_C, a_G) if cost is not None else style.content_cost(a_C, a_G, convention)
+
+    return optimize_image(loss, noise_like(image, seed), steps=steps, method=method, callback=callback, stop=stop)
