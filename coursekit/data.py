@@ -41,6 +41,7 @@ __all__ = [
     "to_numpy_image",
     "image_cache_dir",
     "target_size",
+    "resize_image",
     "sample_image",
     "list_samples",
 ]
@@ -133,7 +134,7 @@ def load_image(
             "the bytes of an image file, a PIL image, a numpy array (H, W[, 3|4]) or a torch tensor "
             "(1, 3, H, W)."
         )
-    return _resize(image, size)
+    return resize_image(image, size)
 
 
 def target_size(size: Size, height: int, width: int) -> tuple[int, int]:
@@ -158,8 +159,8 @@ def target_size(size: Size, height: int, width: int) -> tuple[int, int]:
     )
 
 
-def _resize(image: torch.Tensor, size: Size) -> torch.Tensor:
-    """Resize a (1, 3, H, W) image to :func:`target_size`; bicubic with antialiasing, clamped."""
+def resize_image(image: torch.Tensor, size: Size) -> torch.Tensor:
+    """Resize (B, 3, H, W) images to :func:`target_size`; bicubic with antialiasing, clamped. Never in place."""
     _, _, h, w = image.shape
     target = target_size(size, h, w)
     if target == (h, w):

@@ -15,7 +15,7 @@ own cost function can be plugged in (``layer_cost`` / ``cost``).
 from __future__ import annotations
 
 import threading
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import torch
 from torch import Tensor
@@ -24,7 +24,7 @@ from . import style
 from .models.features import FeatureExtractor
 from .optimize import OptimResult, optimize_image
 
-__all__ = ["noise_like", "initial_image", "synthesize_texture", "reconstruct"]
+__all__ = ["noise_like", "initial_image", "gram_targets", "synthesize_texture", "reconstruct"]
 
 
 def noise_like(image: Tensor, seed: int = 0) -> Tensor:
@@ -44,6 +44,41 @@ def initial_image(kind: str | Tensor, reference: Tensor, seed: int = 0) -> Tenso
     if kind in ("content", "reference"):
         return reference.detach().clone()
     raise ValueError(f"init {kind!r} is not known; use 'noise', 'content' or an image tensor")
+
+
+def gram_targets(
+    extractor: FeatureExtractor,
+    style_images: Sequence[Tensor],
+    layers: Sequence[str],
+    shape: tuple[int, ...],
+    blend: Sequence[float] | None = None,
+) -> dict[str, Tensor]:
+    """Target style matrices sum_i w_i G^[l](S_i) for generated images of ``shape`` (B, 3, H, W).
+
+    A Gram matrix is a sum over positions, so each style image's Gram is scaled by M_G / M_S (the
+    ratio of positions at that layer) when its size differs from the generated image's. ``blend``
+    (default equal weights) is normalised to sum to 1.
+    """
+    if not style_images:
+        raise ValueError("give at least one style image")
+    weights = [1.0] * len(style_images) if blend is None else [float(w) for w in blend]
+    if len(weights) != len(style_images) or any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise ValueError(f"blend {list(weights)} must give one non-negative weight per style image "
+                         f"({len(style_images)}), not all 0")
+    total = sum(weights)
+    with torch.no_grad():
+        probe = extractor(torch.zeros((1,) + tuple(shape[1:]), dtype=style_images[0].dtype,
+                                      device=style_images[0].device), layers)
+        targets: dict[str, Tensor] = {}
+        for image, w in zip(style_images, weights):
+            if w == 0:
+                continue
+            a_S = extractor(image, layers)
+            for name in layers:
+                ratio = probe[name][0, 0].numel() / a_S[name][0, 0].numel()
+                g = style.gram_matrix(a_S[name]) * (ratio * w / total)
+                targets[name] = g if name not in targets else targets[name] + g
+    return targets
 
 
 def synthesize_texture(
@@ -71,19 +106,14 @@ def synthesize_texture(
     layers = [name for name, lam in style_weights.items() if lam != 0]
     if not layers:
         raise ValueError("every style weight is 0: give at least one layer a weight above 0")
-    with torch.no_grad():
-        a_S = extractor(style_image, layers)
-        grams_S = {name: style.gram_matrix(a) for name, a in a_S.items()}
     shape = (1, 3) + tuple(size or style_image.shape[-2:])
-    if tuple(shape[-2:]) != tuple(style_image.shape[-2:]):
-        if layer_cost is not None:
-            raise ValueError("layer_cost compares activations of equal size: leave size=None to "
-                             "synthesise at the style image's size")
+    if layer_cost is not None and tuple(shape[-2:]) != tuple(style_image.shape[-2:]):
+        raise ValueError("layer_cost compares activations of equal size: leave size=None to "
+                         "synthesise at the style image's size")
+    grams_S = gram_targets(extractor, [style_image], layers, shape)
+    if layer_cost is not None:
         with torch.no_grad():
-            a_probe = extractor(torch.zeros(shape, dtype=style_image.dtype, device=style_image.device), layers)
-        for name in layers:
-            ratio = a_probe[name][0, 0].numel() / a_S[name][0, 0].numel()
-            grams_S[name] = grams_S[name] * ratio
+            a_S = extractor(style_image, layers)
 
     def loss(x: Tensor) -> dict[str, Tensor]:
         a_G = extractor(x, layers)
