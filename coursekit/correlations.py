@@ -24,6 +24,7 @@ Functions that look at one image take ``image=0`` (an index into the batch).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Union
 
@@ -331,12 +332,12 @@ def plot_channel_stack(
     n_c, (n_h, n_w) = f.shape[0], a.shape[2:]
     chosen = [_check_channel(int(k), n_c, "channel") for k in channels]
     ax = _axes(ax, (1.6 * len(chosen) + 1, 3.2))
-    depth, rise, step = 0.55, 0.35, 0.8  # the W axis drawn receding: x += depth*u, y += rise*u
+    depth, rise, step = 0.7, 0.28, 0.95  # the W axis drawn receding: x += depth*u, y += rise*u
+    aspect = n_h / n_w
     drawn = []
     for i, k in enumerate(chosen):
         x0 = i * step
-        # (u, v) in the unit square -> (x0 + depth*u, v*aspect + rise*u): a sheared slice.
-        aspect = n_h / n_w
+        # (u, v) in the unit square -> (x0 + depth*u, aspect*v + rise*u): a sheared slice.
         skew = Affine2D.from_values(depth, rise, 0.0, aspect, x0, 0.0)
         color = CHANNEL_COLORS[i % len(CHANNEL_COLORS)]
         values = f[k].reshape(n_h, n_w).float().cpu().numpy()
@@ -346,20 +347,19 @@ def plot_channel_stack(
         corners = [(0, 0), (1, 0), (1, 1), (0, 1)]
         ax.add_patch(Polygon([skew.transform(c) for c in corners], closed=True, fill=False,
                              edgecolor=color, linewidth=1.5))
-        ax.text(x0 + depth / 2, -0.12, f"k = {k}", ha="center", va="top", color=color, fontsize=9)
+        ax.text(x0 + depth / 2, -0.05, f"k = {k}", ha="center", va="top", color=color, fontsize=9)
         drawn.append(img)
     right = (len(chosen) - 1) * step + depth
-    top = n_h / n_w + rise
-    ax.annotate("", xy=(right + 0.1, -0.32), xytext=(0, -0.32),
-                arrowprops=dict(arrowstyle="->", color="0.3"))
-    ax.text(right / 2, -0.36, f"channels (n_C = {n_c}; {len(chosen)} drawn)", ha="center", va="top",
-            fontsize=9, color="0.3")
-    ax.text(-0.06, (n_h / n_w) / 2, f"n_H = {n_h}", rotation=90, ha="right", va="center", fontsize=9,
-            color="0.3")
-    ax.text(depth / 2 - 0.05, top + 0.03, f"n_W = {n_w}", rotation=32, ha="center", va="bottom",
-            fontsize=9, color="0.3")
+    top = aspect + rise
+    grey = "0.3"
+    ax.annotate("", xy=(right + 0.1, -0.25), xytext=(0, -0.25), arrowprops=dict(arrowstyle="->", color=grey))
+    ax.text(right / 2, -0.29, f"channels k (n_C = {n_c}; {len(chosen)} drawn)", ha="center", va="top",
+            fontsize=9, color=grey)
+    ax.text(-0.05, aspect / 2, f"n_H = {n_h}", rotation=90, ha="right", va="center", fontsize=9, color=grey)
+    ax.text(depth / 2 - 0.04, aspect + rise / 2 + 0.04, f"n_W = {n_w}", rotation=math.degrees(math.atan2(rise, depth)),
+            ha="center", va="bottom", fontsize=9, color=grey, rotation_mode="anchor")
     ax.set_xlim(-0.25, right + 0.2)
-    ax.set_ylim(-0.55, top + 0.25)
+    ax.set_ylim(-0.45, top + 0.2)
     ax.set_aspect("equal")
     ax.set_axis_off()
     if title is not None:
@@ -375,17 +375,21 @@ def plot_pair_scatter(
     """Scatter the nH*nW pairs (a_ijk, a_ijk') of one image, with G_kk' and r_kk' in the legend.
 
     Dotted lines mark the means mu_k, mu_k' (what r subtracts); the origin (what G measures from)
-    is where the solid axes cross. At most ``max_points`` pairs are drawn (an even subsample); G and
-    r always use all of them. Returns the PathCollection of the points.
+    is where the solid axes cross. Pairs that occur at several positions are drawn once, with an
+    area proportional to the square root of their count. At most ``max_points`` distinct pairs are
+    drawn (an even subsample); G and r always use all of them. Returns the PathCollection.
     """
     x, y = channel_pairs(a, k, k2, image)
     g = float((x.double() * y.double()).sum())
     r = float(correlation_matrix(_select(a, image))[0, k, k2])
-    stride = max(1, -(-x.numel() // max_points))
-    xs, ys = x[::stride].float().cpu().numpy(), y[::stride].float().cpu().numpy()
+    # Identical pairs (common in flat regions, e.g. both channels off) are drawn once, with an
+    # area that grows with how many positions share them.
+    pairs, counts = torch.unique(torch.stack([x, y], dim=1).float().cpu(), dim=0, return_counts=True)
+    stride = max(1, -(-len(pairs) // max_points))
+    pairs, counts = pairs[::stride].numpy(), counts[::stride].float().numpy()
     ax = _axes(ax, (3.5, 3.5))
-    points = ax.scatter(xs, ys, s=4, alpha=0.35, color="0.2", linewidths=0, rasterized=True,
-                        label=f"G = {g:.4g}\nr = {r:.3f}")
+    points = ax.scatter(pairs[:, 0], pairs[:, 1], s=4 * counts**0.5, alpha=0.35, color="0.2", linewidths=0,
+                        rasterized=True, label=f"G = {g:.4g}\nr = {r:.3f}")
     ax.axhline(0, color="0.6", linewidth=0.8)
     ax.axvline(0, color="0.6", linewidth=0.8)
     ax.axvline(float(x.mean()), color=colors[0], linestyle=":", linewidth=1.2)
