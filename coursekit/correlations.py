@@ -356,7 +356,8 @@ def plot_channel_stack(
     ax.text(right / 2, -0.29, f"channels k (n_C = {n_c}; {len(chosen)} drawn)", ha="center", va="top",
             fontsize=9, color=grey)
     ax.text(-0.05, aspect / 2, f"n_H = {n_h}", rotation=90, ha="right", va="center", fontsize=9, color=grey)
-    ax.text(depth / 2 - 0.04, aspect + rise / 2 + 0.04, f"n_W = {n_w}", rotation=math.degrees(math.atan2(rise, depth)),
+    slant = math.degrees(math.atan2(rise, depth))  # the top edge of a slice
+    ax.text(depth / 2 - 0.04, aspect + rise / 2 + 0.04, f"n_W = {n_w}", rotation=slant,
             ha="center", va="bottom", fontsize=9, color=grey, rotation_mode="anchor")
     ax.set_xlim(-0.25, right + 0.2)
     ax.set_ylim(-0.45, top + 0.2)

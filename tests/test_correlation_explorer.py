@@ -138,6 +138,7 @@ def test_a_bad_upload_shows_the_message_not_a_traceback(panel):
     assert "could not use upload: notes.png" in panel.message.value
     assert "not in an image format" in panel.message.value
     assert (list(panel.image_name.options), panel.image.value) == before
+    assert panel.upload.value == ()  # cleared, so the learner can pick a file again
 
 
 def test_a_good_upload_is_resized_and_selected(panel, fx):

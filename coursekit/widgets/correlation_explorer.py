@@ -139,7 +139,7 @@ class CorrelationExplorer:
         a = self._stats(self.image_name.value, self.layer.value)[0]
         pairs = ranked_pairs(a, by=by, order=order, n=1)
         if not pairs:
-            self.message.value = "<span style='color:#b00020'>this layer has no pair of non-constant channels</span>"
+            self._show_problem("this layer has no pair of non-constant channels")
             return (self.channel_k.value, self.channel_k2.value, float("nan"))
         k, k2, value = pairs[0]
         with self._hold():
@@ -186,19 +186,22 @@ class CorrelationExplorer:
             return
         upload = files[-1]
         name = f"upload: {upload.get('name', 'image')}"
+        self.upload.value = ()  # so that the same file can be chosen again; this change returns above
         try:
             image = load_image(bytes(upload["content"]), size=self.size)
         except ValueError as exc:  # ImageLoadError says what was wrong and what to do
-            self.message.value = f"<span style='color:#b00020'>could not use {escape(name)}: {escape(str(exc))}</span>"
+            self._show_problem(f"could not use {name}: {exc}")
             return
         except Exception as exc:  # noqa: BLE001 - show any other failure in the panel too, never a traceback
-            self.message.value = (f"<span style='color:#b00020'>could not use {escape(name)}: "
-                                  f"{escape(type(exc).__name__)}: {escape(str(exc))}</span>")
+            self._show_problem(f"could not use {name}: {type(exc).__name__}: {exc}")
             return
         self.message.value = ""
         self.add_image(name, image)
 
     # ------------------------------------------------------------ output
+    def _show_problem(self, text: str) -> None:
+        self.message.value = f"<span style='color:#b00020'>{escape(text)}</span>"
+
     def redraw(self) -> None:
         """Draw the panel for the current controls and update the numbers."""
         name, layer = self.image_name.value, self.layer.value
