@@ -188,21 +188,24 @@ def loss_curves(
 ) -> list[Line2D]:
     """Plot each named series of ``history`` (e.g. ``{"style": [...], "content": [...]}``) against step.
 
-    ``logy=True`` uses a log y-axis when every value is positive (otherwise the axis stays linear,
-    since a log axis cannot show zero or negative losses). Returns one ``Line2D`` per series.
+    ``logy=True`` uses a log y-axis when no value is negative and some are positive; zeros (a content
+    cost that starts at 0, say) are left out of the log plot rather than forcing a linear axis on
+    which small costs vanish. Any negative value keeps the axis linear. Returns one ``Line2D`` per series.
     """
     if not isinstance(history, Mapping):
         raise ValueError(f"history must be a dict name -> list of values, got a {type(history).__name__}.")
     if ax is None:
         ax = _new_axes(1, 1, None)[0]
     lines = []
-    all_positive = True
+    any_positive, any_negative = False, False
     for name, values in history.items():
         ys = np.array([float(v) for v in values], dtype=float)
-        all_positive &= bool(np.all(ys[np.isfinite(ys)] > 0))
+        finite = ys[np.isfinite(ys)]
+        any_positive |= bool(np.any(finite > 0))
+        any_negative |= bool(np.any(finite < 0))
         lines.extend(ax.plot(np.arange(len(ys)), ys, label=str(name)))
-    if logy and all_positive and any(len(line.get_ydata()) for line in lines):
-        ax.set_yscale("log")
+    if logy and any_positive and not any_negative:
+        ax.set_yscale("log", nonpositive="mask")
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     if lines:

@@ -85,9 +85,12 @@ class TransferResult(OptimResult):
     seconds: float = 0.0
 
 
-def default_extractor(weights: str = "imagenet", pooling: str = "avg", seed: int = 0) -> FeatureExtractor:
-    """VGG19 reading every conv layer (it stops at the deepest one a run needs); Gatys' avg pooling."""
-    return feature_extractor("vgg19", VGG19_CONV_LAYERS, weights=weights, pooling=pooling, seed=seed)
+def default_extractor(weights: str | None = "imagenet", pooling: str = "avg", seed: int = 0,
+                      rescale: bool = True, channels_last: bool = True) -> FeatureExtractor:
+    """VGG19 reading every conv layer (a run stops at the deepest one it needs), set up as Gatys et al.:
+    average pooling and filters rescaled to mean activation 1; channels-last for CPU speed."""
+    return feature_extractor("vgg19", VGG19_CONV_LAYERS, weights=weights, pooling=pooling, seed=seed,
+                             rescale=rescale, channels_last=channels_last)
 
 
 def total_variation(x: Tensor) -> Tensor:

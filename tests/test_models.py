@@ -5,6 +5,7 @@ Fast, offline, deterministic. Torchvision reference models are built on the meta
 seed, so no test downloads anything or pays for torchvision's slow global-RNG init.
 """
 
+import copy
 import shutil
 import socket
 from pathlib import Path
@@ -422,3 +423,26 @@ def test_feature_extractor_convenience(monkeypatch, capsys, network_calls, empty
     assert len(fx.net) == 4 and isinstance(fx.net[2], nn.AvgPool2d)
     assert tuple(fx(torch.rand(1, 3, 64, 64))["conv2"].shape) == (1, 192, 7, 7)
     assert network_calls == [] and capsys.readouterr().err.count("coursekit:") == 1
+
+
+def test_rescale_gives_unit_mean_activation_per_layer_and_filter():
+    from coursekit.models.rescale import calibration_images, rescale_to_unit_mean
+
+    model = M.vgg11(seed=0)
+    images = (calibration_images(32) - torch.tensor(M.IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(
+        M.IMAGENET_STD).view(1, 3, 1, 1)
+    for per in ("layer", "filter"):
+        net = copy.deepcopy(model.features[:6])  # conv1_1 relu pool conv2_1 relu pool
+        rescale_to_unit_mean(net, images, per=per)
+        h = images
+        for module in net:
+            h = module(h)
+            if isinstance(module, nn.ReLU):
+                means = h.mean(dim=(0, 2, 3))
+                if per == "layer":
+                    assert means.mean().item() == pytest.approx(1.0, rel=1e-4)
+                else:
+                    fired = means > 0
+                    assert torch.allclose(means[fired], torch.ones_like(means[fired]), rtol=1e-4)
+    fx = M.FeatureExtractor(model, ["relu1_1", "conv2_1"], rescale=True)
+    assert fx.rescale and not torch.equal(fx.net[0].weight, model.features[0].weight)  # model untouched

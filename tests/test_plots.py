@@ -118,7 +118,8 @@ def test_loss_curves_one_line_per_series():
     assert ax.get_legend() is not None
     assert history == {"style": [10.0, 1.0, 0.1], "content": [5.0, 4.0, 3.0]}
     lines = loss_curves({"D": [torch.tensor(0.5), 0.0], "G": [1.0, -0.2]})
-    assert len(lines) == 2 and lines[0].axes.get_yscale() == "linear"  # a log axis cannot show 0
+    assert len(lines) == 2 and lines[0].axes.get_yscale() == "linear"  # a log axis cannot show -0.2
+    assert loss_curves({"content": [0.0, 1.0, 2.0], "style": [5.0, 0.5, 0.05]})[0].axes.get_yscale() == "log"
     assert loss_curves({"x": [1.0, 2.0]}, logy=False)[0].axes.get_yscale() == "linear"
     with pytest.raises(ValueError, match="dict"):
         loss_curves([1.0, 2.0])

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from coursekit.models.layers import infer_arch, layer_index, layer_names
+from coursekit.models.rescale import calibration_images, rescale_to_unit_mean
 from coursekit.models.weights import WeightsSpec
 from coursekit.models.zoo import get_model
 
@@ -52,6 +53,8 @@ class FeatureExtractor(nn.Module):
         normalize: apply ImageNet mean/std normalisation to the input inside ``forward``.
         channels_last: run the convolutions in channels-last memory layout (NHWC), which oneDNN
             computes faster on CPUs; results are the same up to float rounding.
+        rescale: scale every filter so its mean activation over offline sample photos is 1, as
+            Gatys et al. did (see ``coursekit.models.rescale``); balances the layers' style costs.
         arch: architecture name; by default ``model.arch`` or inferred from ``model.features``.
     """
 
@@ -64,6 +67,7 @@ class FeatureExtractor(nn.Module):
         normalize: bool = True,
         arch: str | None = None,
         channels_last: bool = False,
+        rescale: bool = False,
     ) -> None:
         super().__init__()
         features = getattr(model, "features", None)
@@ -95,6 +99,11 @@ class FeatureExtractor(nn.Module):
                     count_include_pad=False,  # like max-pool's -inf padding: padding never enters the result
                 )
         net.requires_grad_(False)
+        self.rescale = rescale
+        if rescale:
+            images = calibration_images()
+            mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+            rescale_to_unit_mean(net.eval(), (images - mean) / std)
         if channels_last:
             net = net.to(memory_format=torch.channels_last)
         self.net = net
@@ -139,7 +148,8 @@ class FeatureExtractor(nn.Module):
         return {name: found[name] for name in wanted}
 
     def extra_repr(self) -> str:
-        return f"arch={self.arch!r}, layers={list(self.layers)}, pooling={self.pooling!r}, normalize={self.normalize}"
+        return (f"arch={self.arch!r}, layers={list(self.layers)}, pooling={self.pooling!r}, "
+                f"normalize={self.normalize}, rescale={self.rescale}")
 
 
 def feature_extractor(
@@ -149,6 +159,8 @@ def feature_extractor(
     weights: WeightsSpec = "imagenet",
     pooling: str = "max",
     normalize: bool = True,
+    rescale: bool = False,
+    channels_last: bool = False,
     seed: int = 0,
     progress: bool = True,
 ) -> FeatureExtractor:
@@ -163,4 +175,5 @@ def feature_extractor(
     for name in names:
         layer_index(arch, name)
     model = get_model(arch, weights=weights, seed=seed, progress=progress)
-    return FeatureExtractor(model, names, pooling=pooling, normalize=normalize, arch=arch)
+    return FeatureExtractor(model, names, pooling=pooling, normalize=normalize, arch=arch, rescale=rescale,
+                            channels_last=channels_last)

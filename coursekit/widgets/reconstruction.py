@@ -105,17 +105,17 @@ class ReconstructionPanel:
         return self.job.running
 
     # ---- drawing -------------------------------------------------------------------------------
-    def _draw(self, image: Tensor | None, history: Sequence[float], title: str) -> None:
+    def _draw(self, original: Tensor, layer: str, image: Tensor | None, history: Sequence[float], title: str) -> None:
         fig = new_figure((8, 2.8))
-        draw_progress(fig, self.original, image, history, title=title)
-        fig.suptitle(f"Reconstruction from {self.layer.value}{self.suffix}", fontsize=10)
+        draw_progress(fig, original, image, history, title=title)
+        fig.suptitle(f"Reconstruction from {layer}{self.suffix}", fontsize=10)
         self.image.value = figure_png(fig)
 
     def _reset(self) -> None:
         """A new image or layer: show the original and an empty reconstruction."""
         if not self.running:
             self.result = None
-            self._draw(None, [], f"{self.layer.value}: press Run")
+            self._draw(self.original, self.layer.value, None, [], f"{self.layer.value}: press Run")
 
     def _show_error(self, exc: BaseException) -> None:
         self.numbers.value = f"<b>Error:</b> {escape(type(exc).__name__)}: {escape(str(exc))}"
@@ -155,7 +155,7 @@ class ReconstructionPanel:
             if loss < best["loss"]:
                 best["loss"], best["image"] = loss, x.clamp(0, 1).clone()
             if i == 1 or i % self.preview_every == 0:
-                self._draw(best["image"], history, f"{layer}, evaluation {i}")
+                self._draw(original, layer, best["image"], history, f"{layer}, evaluation {i}")
                 self.numbers.value = f"running: {escape(layer)}, {i} of {steps} evaluations, J_content = {loss:.4g}"
 
         try:
@@ -166,7 +166,7 @@ class ReconstructionPanel:
         self.result = result
         seconds = time.perf_counter() - started
         total = result.history["total"]
-        self._draw(result.image, total, f"{layer}, best of {result.evaluations}")
+        self._draw(original, layer, result.image, total, f"{layer}, best of {result.evaluations}")
         left = result.best_loss / total[0] if total and total[0] > 0 else float("nan")
         self.numbers.value = (
             f"<b>{escape(layer)}</b>{escape(self.suffix)}: {escape(result.message)} in {seconds:.1f} s. "

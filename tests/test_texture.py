@@ -1,0 +1,80 @@
+"""Lesson 02's texture helpers: rescaled synthesis finds what the raw costs hide; weights; shapes; tables."""
+
+import pytest
+import torch
+
+from coursekit import style, texture
+from coursekit.models import FeatureExtractor, vgg11
+from coursekit.samples import sample_image
+from coursekit.synthesis import noise_like
+
+LAYERS = ["conv1_1", "conv2_1", "conv3_1"]
+
+
+@pytest.fixture(scope="module")
+def fx():
+    return FeatureExtractor(vgg11(seed=0), LAYERS, pooling="avg")
+
+
+def test_history_is_the_unscaled_style_cost(fx):
+    s = sample_image("stripes_orange", size=32)
+    weights = {"conv1_1": 0.3, "conv2_1": 0.7}
+    res = texture.synthesize(fx, s, weights, steps=8)
+    with torch.no_grad():
+        a_S, a_N = fx(s, list(weights)), fx(noise_like(s), list(weights))
+        expected = style.style_cost(a_S, a_N, weights)
+    # Evaluation 1 is the starting noise; the history holds J_style itself, not the scaled cost.
+    assert res.history["total"][0] == pytest.approx(float(expected), rel=1e-5)
+    for i in range(len(res.history["total"])):
+        parts = sum(lam * res.history[f"style/{name}"][i] for name, lam in weights.items())
+        assert res.history["total"][i] == pytest.approx(parts, rel=1e-5)
+    assert res.best_loss == pytest.approx(min(res.history["total"]), rel=1e-6)
+
+
+def test_a_deep_layer_alone_is_optimised(fx):
+    # conv3_1's paper-normalised cost is tiny; rescaled, L-BFGS-B still lowers it a lot.
+    s = sample_image("stripes_orange", size=32)
+    res = texture.synthesize(fx, s, {"conv3_1": 1.0}, steps=25)
+    assert res.evaluations == 25
+    assert res.best_loss < 0.2 * res.history["total"][0]
+
+
+def test_learner_layer_cost_is_used_and_zero_weights_refused(fx):
+    calls = []
+
+    def mine(a_S, a_G):
+        calls.append(a_G.shape[1])
+        return style.layer_style_cost(a_S, a_G)
+
+    s = sample_image("checkerboard", size=16)
+    res = texture.synthesize(fx, s, {"conv1_1": 1.0, "conv2_1": 0.0}, steps=4, layer_cost=mine)
+    assert set(calls) == {64} and len(calls) >= 5  # the scale probe plus every evaluation
+    assert set(res.history) == {"total", "style/conv1_1"}
+    with pytest.raises(ValueError, match="weight above 0"):
+        texture.synthesize(fx, s, {"conv1_1": 0.0})
+
+
+def test_single_and_cumulative_weights():
+    assert texture.single_layer_weights(["a", "b"]) == [{"a": 1.0}, {"b": 1.0}]
+    cum = texture.cumulative_weights(list(style.PAPER_STYLE_LAYERS))
+    assert [list(w) for w in cum][1] == ["conv1_1", "conv2_1"]
+    assert cum[1] == {"conv1_1": 0.5, "conv2_1": 0.5}
+    assert cum[-1] == pytest.approx(style.PAPER_STYLE_LAYERS)  # the paper's 1/5 each
+
+
+def test_layer_shapes(fx):
+    shapes = texture.layer_shapes(fx, 32)
+    assert shapes == {"conv1_1": (64, 32, 32), "conv2_1": (128, 16, 16), "conv3_1": (256, 8, 8)}
+    assert texture.layer_shapes(fx, (16, 24), ["conv2_1"]) == {"conv2_1": (128, 8, 12)}
+
+
+def test_format_table_rounds_and_aligns():
+    text = texture.format_table(["layer", "N", "lambda"], [["conv1_1", 64, 0.0066666], ["conv5_1", 512, 123456.7]])
+    assert text.splitlines() == [
+        "layer      N     lambda",
+        "-------  ---  ---------",
+        "conv1_1   64   0.006667",
+        "conv5_1  512  1.235e+05",
+    ]
+    with pytest.raises(ValueError, match="3 cells"):
+        texture.format_table(["a", "b", "c"], [[1, 2]])
