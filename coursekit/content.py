@@ -163,5 +163,6 @@ def draw_progress(
         if np.all(best > 0):
             ax_l.set_yscale("log")
     ax_l.set_xlabel("loss evaluation")
-    ax_l.set_title("J_content (best so far)", fontsize=9)
+    ax_l.set_ylabel("J_content (best so far)", fontsize=9)
+    fig.subplots_adjust(top=0.8, wspace=0.45)  # room for the caller's suptitle
     return [ax_o, ax_r, ax_l]

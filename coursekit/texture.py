@@ -9,16 +9,20 @@
   crawls (conv1_1 of some photos). A positive factor on J_style moves no minimum, so the result
   is the same objective, now optimised.
 - ``single_layer_weights`` / ``cumulative_weights``: the lambda^[l] of "one layer alone" and of
-  "conv1_1, then conv1_1 + conv2_1, ..." (Gatys, Ecker & Bethge 2015, Fig. 1).
+  "conv1_1, then conv1_1 + conv2_1, ..." (Gatys, Ecker & Bethge 2015, Fig. 1); ``layer_study``
+  runs both series and ``plot_layer_study`` draws them as two rows.
 - ``layer_shapes``: (nC, nH, nW) of each layer for an image size, for ``style.convert_weights``.
-- ``format_table``: a plain-text table with numbers to a few significant digits.
+- ``format_table`` / ``conversion_table``: plain-text tables (no pandas needed), e.g. the lecture's
+  alpha, beta, lambda^[l] translated into another implementation's convention.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -26,9 +30,23 @@ from torch import Tensor
 from . import style
 from .models.features import FeatureExtractor
 from .optimize import OptimResult
+from .plots import show_image
 from .synthesis import noise_like, synthesize_texture
 
-__all__ = ["synthesize", "single_layer_weights", "cumulative_weights", "layer_shapes", "format_table"]
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "synthesize",
+    "single_layer_weights",
+    "cumulative_weights",
+    "LayerStudy",
+    "layer_study",
+    "plot_layer_study",
+    "layer_shapes",
+    "format_table",
+    "conversion_table",
+]
 
 
 def synthesize(
@@ -84,6 +102,62 @@ def cumulative_weights(layers: Sequence[str]) -> list[dict[str, float]]:
     return [{name: 1.0 / k for name in layers[:k]} for k in range(1, len(layers) + 1)]
 
 
+@dataclass
+class LayerStudy:
+    """Textures of one style image: each layer alone, and the first 1, 2, ..., L layers together."""
+
+    style_image: Tensor
+    layers: list[str]
+    alone: list[OptimResult]
+    up_to: list[OptimResult]
+    seconds: float
+
+
+def layer_study(
+    extractor: FeatureExtractor,
+    style_image: Tensor,
+    layers: Sequence[str],
+    *,
+    steps: int = 50,
+    seed: int = 0,
+    layer_cost: Callable[[Tensor, Tensor], Tensor] | None = None,
+) -> LayerStudy:
+    """Synthesise from the same noise with ``single_layer_weights`` and ``cumulative_weights``.
+
+    "conv1_1 alone" and "up to conv1_1" are the same problem, so it is solved once (2L - 1 runs).
+    """
+    layers = list(layers)
+    started = time.perf_counter()
+    run = lambda weights: synthesize(extractor, style_image, weights, steps=steps, seed=seed,  # noqa: E731
+                                     layer_cost=layer_cost)
+    alone = [run(weights) for weights in single_layer_weights(layers)]
+    up_to = alone[:1] + [run(weights) for weights in cumulative_weights(layers)[1:]]
+    return LayerStudy(style_image, layers, alone, up_to, time.perf_counter() - started)
+
+
+def plot_layer_study(study: LayerStudy, title: str | None = None, axes: Any = None,
+                     cell: float = 1.9) -> Any:
+    """Two rows: each layer alone (top) and the layers up to it together (bottom).
+
+    The first column shows the style image and the noise every run starts from. ``axes`` is a
+    (2, L + 1) array of Axes (default: a new figure, ``cell`` inches per image). Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    n = len(study.layers)
+    if axes is None:
+        _, axes = plt.subplots(2, n + 1, figsize=(cell * (n + 1), cell * 2 + 0.6), squeeze=False)
+    show_image(study.style_image, ax=axes[0][0], title="style image S")
+    show_image(noise_like(study.style_image), ax=axes[1][0], title="start: noise")
+    for i, name in enumerate(study.layers):
+        show_image(study.alone[i].image, ax=axes[0][i + 1], title=f"{name} alone")
+        joined = name if i == 0 else f"+ {name}"
+        show_image(study.up_to[i].image, ax=axes[1][i + 1], title=joined)
+    if title is not None:
+        axes[0][0].figure.suptitle(title)
+    return axes
+
+
 def layer_shapes(
     extractor: FeatureExtractor, size: int | tuple[int, int], layers: Sequence[str] | None = None
 ) -> dict[str, tuple[int, int, int]]:
@@ -121,3 +195,33 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]], digit
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line([str(h) for h in headers]), rule, *(line(r) for r in cells)])
+
+
+def conversion_table(
+    alpha: float,
+    beta: float,
+    style_weights: Mapping[str, float],
+    *,
+    shapes: Mapping[str, tuple[int, ...]],
+    content_shape: tuple[int, ...],
+    source: str,
+    target: str,
+    digits: int = 4,
+) -> str:
+    """``style.convert_weights`` as a table: per layer lambda^[l] and beta lambda^[l] in both conventions.
+
+    The last lines give alpha and beta before and after. Same objective, other numbers: for every
+    layer beta' lambda'^[l] c_target(l) = beta lambda^[l] c_source(l).
+    """
+    new = style.convert_weights(alpha, beta, style_weights, style_shapes=shapes,
+                                content_shape=content_shape, source=source, target=target)
+    headers = ["layer", "n_C", "n_H*n_W", f"λ {source}", f"λ {target}", f"βλ {source}", f"βλ {target}"]
+    rows = []
+    for name, lam in style_weights.items():
+        n_C, n_H, n_W = shapes[name][-3:]
+        rows.append([name, n_C, n_H * n_W, float(lam), new.style_weights[name],
+                     float(beta * lam), new.beta * new.style_weights[name]])
+    table = format_table(headers, rows, digits)
+    return (f"{table}\n"
+            f"α: {alpha:.{digits}g} ({source})  ->  {new.alpha:.{digits}g} ({target})\n"
+            f"β: {beta:.{digits}g} ({source})  ->  {new.beta:.{digits}g} ({target})")

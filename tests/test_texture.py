@@ -78,3 +78,35 @@ def test_format_table_rounds_and_aligns():
     ]
     with pytest.raises(ValueError, match="3 cells"):
         texture.format_table(["a", "b", "c"], [[1, 2]])
+
+
+def test_layer_study_and_its_plot(fx):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = sample_image("stripes_orange", size=16)
+    study = texture.layer_study(fx, s, ["conv1_1", "conv2_1"], steps=3)
+    assert len(study.alone) == len(study.up_to) == 2
+    assert study.up_to[0] is study.alone[0]  # the same problem is solved once
+    assert set(study.up_to[1].history) == {"total", "style/conv1_1", "style/conv2_1"}
+    axes = texture.plot_layer_study(study, title="t")
+    assert [ax.get_title() for ax in axes[1]] == ["start: noise", "conv1_1", "+ conv2_1"]
+    assert axes[0][2].get_title() == "conv2_1 alone"
+    plt.close("all")
+
+
+def test_conversion_table_lecture_to_tutorial():
+    # VGG19 shapes at 64 px; the lecture's beta = 40, lambda = 0.2 is the tutorials' beta ~ 1.2e6.
+    shapes = {"conv1_1": (64, 64, 64), "conv2_1": (128, 32, 32), "conv3_1": (256, 16, 16),
+              "conv4_1": (512, 8, 8), "conv5_1": (512, 4, 4)}
+    text = texture.conversion_table(10, 40, style.PAPER_STYLE_LAYERS, shapes=shapes, content_shape=(512, 8, 8),
+                                    source="lecture", target="pytorch_tutorial")
+    lines = text.splitlines()
+    assert lines[0].split() == ["layer", "n_C", "n_H*n_W", "λ", "lecture", "λ", "pytorch_tutorial",
+                                "βλ", "lecture", "βλ", "pytorch_tutorial"]
+    assert lines[2].split()[:3] == ["conv1_1", "64", "4,096"]
+    assert lines[2].split()[-1] == "8192"  # 40 * 0.2 * 64^2 / 4
+    assert lines[-2] == "α: 10 (lecture)  ->  2.5 (pytorch_tutorial)"
+    assert lines[-1] == "β: 40 (lecture)  ->  1.221e+06 (pytorch_tutorial)"
