@@ -57,7 +57,7 @@ def identical_work(model, size: int, rounds: int, evals: int) -> dict[str, float
     x_tut = content.clone().requires_grad_(True)
     shape = (1, 3, size, size)
     ours = {}
-    for label, cl in (("coursekit", False), ("coursekit channels-last", True)):
+    for label, cl in (("coursekit NCHW", False), ("coursekit (default layout)", True)):
         engine = coursekit_engine(model, content, style, channels_last=cl)
         ours[label] = engine.objective(TUTORIAL, shape)
 
@@ -152,7 +152,7 @@ def main() -> int:
     print(f"\n2. Time to the tutorial's loss at {size} px:")
     print(f"   tutorial: {t['tutorial_evals']} evaluations in {t['tutorial_seconds']:.1f} s, final loss "
           f"{t['tutorial_final_loss']:.5g} (best seen {t['tutorial_best_loss']:.5g})")
-    print(f"   coursekit (L-BFGS-B, channels-last): reached the final loss in {t['coursekit_seconds_to_final']:.1f} s "
+    print(f"   coursekit (L-BFGS-B, default extractor layout): reached the final loss in {t['coursekit_seconds_to_final']:.1f} s "
           f"-> ratio {t['coursekit_seconds_to_final'] / t['tutorial_seconds']:.3f}; the best loss in "
           f"{t['coursekit_seconds_to_best']:.1f} s -> ratio {t['coursekit_seconds_to_best'] / t['tutorial_seconds']:.3f}; "
           f"its own best after {steps} evaluations {t['coursekit_best_loss']:.5g}")

@@ -37,6 +37,7 @@ __all__ = [
     "CostWeights",
     "gram_matrix",
     "style_cost_from_grams",
+    "gram_target_cost",
     "layer_style_cost",
     "style_cost",
     "content_cost",
@@ -174,6 +175,53 @@ def style_cost_from_grams(
     """
     coef = get_convention(convention).style_coef(n_C, n_HW)
     return coef * (G_S - G_G).pow(2).sum(dim=(1, 2))
+
+
+class _GramTargetCost(torch.autograd.Function):
+    """c * sum (F F^T - G_S)^2 per image, with the analytic gradient 4 c (F F^T - G_S) F.
+
+    Gatys et al. (2015) give dE_l/dF = 1/(N^2 M^2) (G - A) F for E_l = 1/(4 N^2 M^2) sum (G - A)^2:
+    one matrix product in the backward pass where autograd through F F^T takes two. Works on the
+    activation's memory layout as it is (channels-last activations are read without a copy).
+    """
+
+    @staticmethod
+    def forward(ctx, a: Tensor, G_S: Tensor, coef: float) -> Tensor:
+        b, c = a.shape[:2]
+        channels_last = a.is_contiguous(memory_format=torch.channels_last) and not a.is_contiguous()
+        if channels_last:
+            f = a.permute(0, 2, 3, 1).reshape(b, -1, c)  # (B, M, N): a free view of NHWC memory
+            G = torch.bmm(f.transpose(1, 2), f)
+        else:
+            f = a.reshape(b, c, -1)  # (B, N, M)
+            G = torch.bmm(f, f.transpose(1, 2))
+        D = G - G_S  # (B, N, N), symmetric
+        ctx.save_for_backward(f, D)
+        ctx.coef, ctx.channels_last, ctx.shape = coef, channels_last, a.shape
+        return coef * D.square().sum(dim=(1, 2))
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):
+        f, D = ctx.saved_tensors
+        scale = (4.0 * ctx.coef) * grad_out.view(-1, 1, 1)
+        b, c, h, w = ctx.shape
+        if ctx.channels_last:
+            grad = (torch.bmm(f, D) * scale).reshape(b, h, w, c).permute(0, 3, 1, 2)
+        else:
+            grad = (torch.bmm(D, f) * scale).reshape(b, c, h, w)
+        return grad, None, None
+
+
+def gram_target_cost(G_S: Tensor, a_G: Tensor, convention: str | Convention = "paper") -> Tensor:
+    """J_style^[l] against a fixed target Gram G_S: the value of ``style_cost_from_grams(G_S,
+    gram_matrix(a_G), ...)`` with Gatys' analytic gradient (one matrix product fewer per layer).
+
+    G_S: (1 or B, nC, nC), a constant (no gradient flows to it); a_G: (B, nC, nH, nW) -> (B,).
+    """
+    _check_activation(a_G, "a_G")
+    _, n_C, n_H, n_W = a_G.shape
+    coef = get_convention(convention).style_coef(n_C, n_H * n_W)
+    return _GramTargetCost.apply(a_G, G_S.detach(), coef)
 
 
 def layer_style_cost(a_S: Tensor, a_G: Tensor, convention: str | Convention = "paper") -> Tensor:

@@ -122,9 +122,7 @@ def synthesize_texture(
             if layer_cost is not None:
                 parts[f"style/{name}"] = layer_cost(a_S[name], a_G[name])
             else:
-                _, n_C, n_H, n_W = a_G[name].shape
-                parts[f"style/{name}"] = style.style_cost_from_grams(
-                    grams_S[name], style.gram_matrix(a_G[name]), n_C, n_H * n_W, convention)
+                parts[f"style/{name}"] = style.gram_target_cost(grams_S[name], a_G[name], convention)
         total = sum(style_weights[name] * parts[f"style/{name}"] for name in layers)
         return {"total": total, **parts}
 

@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -32,9 +32,6 @@ from .models.features import FeatureExtractor
 from .optimize import OptimResult
 from .plots import show_image
 from .synthesis import noise_like, synthesize_texture
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
 
 __all__ = [
     "synthesize",
@@ -128,8 +125,10 @@ def layer_study(
     """
     layers = list(layers)
     started = time.perf_counter()
-    run = lambda weights: synthesize(extractor, style_image, weights, steps=steps, seed=seed,  # noqa: E731
-                                     layer_cost=layer_cost)
+
+    def run(weights: Mapping[str, float]) -> OptimResult:
+        return synthesize(extractor, style_image, weights, steps=steps, seed=seed, layer_cost=layer_cost)
+
     alone = [run(weights) for weights in single_layer_weights(layers)]
     up_to = alone[:1] + [run(weights) for weights in cumulative_weights(layers)[1:]]
     return LayerStudy(style_image, layers, alone, up_to, time.perf_counter() - started)

@@ -212,8 +212,7 @@ class StyleTransfer:
                 if self.layer_style_cost_fn is not None:
                     J_l = self.layer_style_cost_fn(style_targets[name], a)
                 else:
-                    J_l = style.style_cost_from_grams(style_targets[name], style.gram_matrix(a),
-                                                      a.shape[1], a.shape[2] * a.shape[3], s.convention)
+                    J_l = style.gram_target_cost(style_targets[name], a, s.convention)
                 parts[f"style/{name}"] = J_l
                 J_style = J_style + s.style_weights[name] * J_l
             parts["style"] = J_style

@@ -191,3 +191,23 @@ def test_costs_do_not_mutate_and_are_differentiable():
     (style.layer_style_cost(a_s, a_g) + style.content_cost(a_s, a_g)).sum().backward()
     assert torch.equal(a_s, before)
     assert a_g.grad is not None and torch.isfinite(a_g.grad).all()
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("batch", [1, 2])
+def test_gram_target_cost_value_and_analytic_gradient_match_autograd(channels_last, batch):
+    a_s = acts((1, 5, 4, 6), 40)
+    a_g = acts((batch, 5, 4, 6), 41)
+    if channels_last:
+        a_g = a_g.contiguous(memory_format=torch.channels_last)
+    G_S = style.gram_matrix(a_s)
+    x1 = a_g.clone().requires_grad_(True)
+    x2 = a_g.clone().requires_grad_(True)
+    fast = style.gram_target_cost(G_S, x1)
+    slow = style.style_cost_from_grams(G_S, style.gram_matrix(x2), 5, 24)
+    assert torch.allclose(fast, slow, rtol=1e-12, atol=0)
+    weights = torch.arange(1, batch + 1, dtype=torch.float64)  # a non-trivial upstream gradient
+    (fast * weights).sum().backward()
+    (slow * weights).sum().backward()
+    assert torch.allclose(x1.grad, x2.grad, rtol=1e-10, atol=1e-14)
+    assert torch.autograd.gradcheck(lambda x: style.gram_target_cost(G_S, x), (a_g.clone().requires_grad_(True),))

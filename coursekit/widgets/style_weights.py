@@ -136,8 +136,9 @@ class StyleWeightsPanel:
 
     # ---- drawing -------------------------------------------------------------------------------
     def _draw(self, image: Tensor | None, curves: Mapping[str, Sequence[float]], title: str,
-              ylabel: str = "J_style^[l] (unweighted)") -> None:
-        fig = new_figure((9, 2.9))
+              ylabel: str = "$J^{[l]}_{style}$ (unweighted)") -> None:
+        fig = new_figure((10, 3.2))
+        fig.set_layout_engine("constrained")
         grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 1.6])
         ax_s, ax_g, ax_c = (fig.add_subplot(grid[0, i]) for i in range(3))
         show_image(self.style_image(), ax=ax_s, title="style image S")
@@ -212,8 +213,8 @@ class StyleWeightsPanel:
             if loss < best["loss"]:
                 best["loss"], best["image"] = loss, x.clamp(0, 1).clone()
             if i == 1 or i % self.preview_every == 0:
-                self._draw(best["image"], {"J_style / start": relative}, f"evaluation {i}",
-                           ylabel="J_style relative to the start")
+                self._draw(best["image"], {"J_style": relative}, f"evaluation {i}",
+                           ylabel="$J_{style}$ / its start")
                 self.numbers.value = f"running: λ = {escape(label)}; {i} of {steps} evaluations"
 
         try:
