@@ -1,0 +1,125 @@
+"""Public checks of lesson 06's exercises: ``discriminator_loss`` and ``generator_loss``.
+
+To be merged into ``coursekit.grading.exercises.EXERCISES`` (``EXERCISES.update(GAN_EXERCISES)``).
+Cases use float64 logits, including extreme ones (±60) where a naive log(sigmoid(.)) breaks.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from ..grading.runner import Case, Exercise, Mistake, Property
+from .losses import discriminator_loss, generator_loss
+
+__all__ = ["GAN_EXERCISES"]
+
+
+def _logits(n: int, seed: int, scale: float = 2.0) -> Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return scale * torch.randn(n, generator=g, dtype=torch.float64)
+
+
+def _stable(fn, *args) -> str | None:
+    out = fn(*args)
+    if not isinstance(out, Tensor) or not torch.isfinite(out).all():
+        return ("returned inf or NaN for logits of ±100; compute -log D as softplus(-l) and "
+                "-log(1 - D) as softplus(l) (torch.nn.functional.softplus) instead of log(sigmoid(l))")
+    return None
+
+
+# ---- discriminator_loss --------------------------------------------------------------------
+def _d_sum(r, f):
+    return discriminator_loss(r, f) * len(r)
+
+
+def _d_sign(r, f):
+    return -discriminator_loss(r, f)
+
+
+def _d_swapped(r, f):
+    return discriminator_loss(f, r)
+
+
+def _d_real_only(r, f):
+    return torch.nn.functional.softplus(-r).mean()
+
+
+DISCRIMINATOR_LOSS = Exercise(
+    name="discriminator_loss",
+    reference=discriminator_loss,
+    cases=[
+        Case("D(x) = 0.8, D(G(z)) = 0.3 (one sample each)",
+             lambda: ((torch.logit(torch.tensor([0.8], dtype=torch.float64)),
+                       torch.logit(torch.tensor([0.3], dtype=torch.float64))), {})),
+        Case("a minibatch of 8 real and 8 fake logits", lambda: ((_logits(8, 0), _logits(8, 1)), {})),
+        Case("a minibatch of 5 real and 3 fake logits", lambda: ((_logits(5, 2), _logits(3, 3)), {})),
+        Case("confident logits (±60)", lambda: ((torch.tensor([60.0, -60.0], dtype=torch.float64),
+                                                   torch.tensor([-60.0, 60.0], dtype=torch.float64)), {})),
+    ],
+    properties=[
+        Property("finite for logits ±100", lambda fn, ref: _stable(
+            fn, torch.tensor([100.0, -100.0], dtype=torch.float64), torch.tensor([-100.0, 100.0], dtype=torch.float64))),
+    ],
+    mistakes=[
+        Mistake(_d_sum, "you summed over the minibatch; take the mean (1/m) Σ_i, as the docstring says."),
+        Mistake(_d_sign, "the sign is flipped: L_D = -V(D, G) = -mean log D(x) - mean log(1 - D(G(z)))."),
+        Mistake(_d_swapped, "real and fake are swapped: D should say 1 on real x and 0 on G(z)."),
+        Mistake(_d_real_only, "the term for the generated samples, -mean log(1 - D(G(z))), is missing."),
+    ],
+    generic_hint="L_D = mean(softplus(-d_real_logits)) + mean(softplus(d_fake_logits)): "
+                 "-log sigmoid(l) = softplus(-l) and -log(1 - sigmoid(l)) = softplus(l).",
+)
+
+
+# ---- generator_loss ------------------------------------------------------------------------
+def _g_swapped(f, kind="non_saturating"):
+    return generator_loss(f, "minimax" if kind == "non_saturating" else "non_saturating")
+
+
+def _g_sign(f, kind="non_saturating"):
+    return -generator_loss(f, kind)
+
+
+def _g_sum(f, kind="non_saturating"):
+    return generator_loss(f, kind) * len(f)
+
+
+def _g_minimax_positive(f, kind="non_saturating"):
+    # -log(1 - D) instead of log(1 - D) for the minimax form
+    return -generator_loss(f, kind) if kind == "minimax" else generator_loss(f, kind)
+
+
+GENERATOR_LOSS = Exercise(
+    name="generator_loss",
+    reference=generator_loss,
+    cases=[
+        Case("D(G(z)) = 0.2, non-saturating",
+             lambda: ((torch.logit(torch.tensor([0.2], dtype=torch.float64)),), {"kind": "non_saturating"})),
+        Case("D(G(z)) = 0.2, minimax",
+             lambda: ((torch.logit(torch.tensor([0.2], dtype=torch.float64)),), {"kind": "minimax"})),
+        Case("8 logits, non-saturating", lambda: ((_logits(8, 4),), {"kind": "non_saturating"})),
+        Case("8 logits, minimax", lambda: ((_logits(8, 5),), {"kind": "minimax"})),
+        Case("8 logits, default kind (non-saturating)", lambda: ((_logits(8, 6),), {})),
+        Case("confident logits (±60), minimax",
+             lambda: ((torch.tensor([60.0, -60.0], dtype=torch.float64),), {"kind": "minimax"})),
+    ],
+    properties=[
+        Property("finite for logits ±100 (non-saturating)", lambda fn, ref: _stable(
+            lambda l: fn(l, kind="non_saturating"), torch.tensor([100.0, -100.0], dtype=torch.float64))),
+        Property("finite for logits ±100 (minimax)", lambda fn, ref: _stable(
+            lambda l: fn(l, kind="minimax"), torch.tensor([100.0, -100.0], dtype=torch.float64))),
+    ],
+    mistakes=[
+        Mistake(_g_swapped, "the two forms are swapped: minimax is mean log(1 - D(G(z))), non-saturating "
+                "is -mean log D(G(z))."),
+        Mistake(_g_minimax_positive, "the minimax loss is +mean log(1 - D(G(z))) (G minimises it), "
+                "i.e. -mean(softplus(l)); you have its negative."),
+        Mistake(_g_sign, "the sign is flipped: the generator MINIMISES its loss; non-saturating is "
+                "-mean log D(G(z)) = mean(softplus(-l))."),
+        Mistake(_g_sum, "you summed over the minibatch; take the mean."),
+    ],
+    generic_hint="non-saturating: mean(softplus(-l)); minimax: -mean(softplus(l)) (= mean log(1 - sigmoid(l))).",
+)
+
+GAN_EXERCISES: dict[str, Exercise] = {e.name: e for e in (DISCRIMINATOR_LOSS, GENERATOR_LOSS)}
