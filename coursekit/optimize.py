@@ -6,7 +6,11 @@
   instead clamps inside torch's L-BFGS closure, which breaks L-BFGS's curvature pairs and makes the
   loss explode after a few hundred evaluations (GUIDE section 3, pytorch/tutorials#143); a bounded
   quasi-Newton method is the principled fix. Its default gtol/ftol stop far too early because the
-  gradients are tiny, so both are 0 here and the budget is the number of evaluations.
+  gradients are tiny, so both are 0 here and the budget is the number of evaluations. For the same
+  reason the objective is multiplied by c = 1 / max|dJ/dx| at the start (the minimiser does not
+  change; histories and losses are reported unscaled): L-BFGS-B's first step is the size of the
+  gradient, and a step of 1e-10 per pixel is lost in float32 features. SciPy's BLAS runs on one
+  thread meanwhile, so that its idle threads do not compete with torch's for the cores.
 - ``method="adam"``: Adam on the pixels, clamped to [0, 1] after each step.
 
 It never loses work: the best image seen so far is returned when the budget is spent, when the
@@ -96,19 +100,25 @@ class _Tracker:
 
 def _run_lbfgs(tracker: _Tracker, init: Tensor) -> str:
     from scipy.optimize import minimize
+    from threadpoolctl import threadpool_limits
 
     shape, dtype, device = init.shape, init.dtype, init.device
+    scale: list[float] = []  # c = 1 / max|dJ/dx| at the first evaluation
 
     def fun(flat: np.ndarray):
         x = torch.from_numpy(flat.reshape(shape)).to(device=device, dtype=dtype).requires_grad_(True)
         total = tracker.evaluate(x)
         (grad,) = torch.autograd.grad(total, x)
-        return float(total.detach()), grad.detach().cpu().double().numpy().ravel()
+        if not scale:
+            steepest = float(grad.abs().max())
+            scale.append(1.0 / steepest if np.isfinite(steepest) and steepest > 0 else 1.0)
+        return float(total.detach()) * scale[0], grad.detach().cpu().double().numpy().ravel() * scale[0]
 
     x0 = init.detach().cpu().double().clamp(0, 1).numpy().ravel()
-    res = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * x0.size,
-                   options={"maxfun": tracker.steps + 1, "maxiter": 10 * tracker.steps,
-                            "gtol": 0.0, "ftol": 0.0, "maxcor": 20})
+    with threadpool_limits(limits=1, user_api="blas"):
+        minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * x0.size,
+                 options={"maxfun": tracker.steps + 1, "maxiter": 10 * tracker.steps,
+                          "gtol": 0.0, "ftol": 0.0, "maxcor": 20})
     return "budget" if tracker.evaluations >= tracker.steps else "converged"
 
 

@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from coursekit import style
-from coursekit.grading import check, exercise_names, reference
-from coursekit.grading.exercises import EXERCISES
+from coursekit.grading import check, exercise_names, reference, registry
 
 
 @pytest.mark.parametrize("name", exercise_names())
@@ -33,7 +32,7 @@ def test_not_implemented_is_reported_without_traceback(name, capsys):
 
 @pytest.mark.parametrize("name", exercise_names())
 def test_every_catalogued_mistake_fails_with_its_own_hint(name):
-    exercise = EXERCISES[name]
+    exercise = registry()[name]
     assert exercise.mistakes, f"{name} needs at least one targeted hint"
     for mistake in exercise.mistakes:
         result = check(name, mistake.fn, quiet=True)

@@ -96,3 +96,11 @@ def test_bad_arguments():
         optimize_image(quadratic, torch.zeros(1, 3, 8, 8), method="sgd")
     with pytest.raises(ValueError, match="init"):
         optimize_image(quadratic, torch.zeros(3, 8, 8))
+
+
+def test_tiny_costs_still_make_progress():
+    # A cost of order 1e-12 (like a deep layer's style cost on a plain network): L-BFGS-B's first
+    # step would be 1e-12 per pixel without the gradient scaling; it must still reach the minimum.
+    res = optimize_image(lambda x: 1e-12 * quadratic(x), torch.full((1, 3, 8, 8), 0.5), steps=30)
+    assert res.best_loss < 1e-3 * res.history["total"][0]
+    assert res.history["total"][0] == pytest.approx(1e-12 * quadratic(torch.full((1, 3, 8, 8), 0.5)).item())

@@ -8,21 +8,31 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .exercises import EXERCISES
-from .runner import CheckResult, run_exercise
+from .runner import CheckResult, Exercise, run_exercise
 
-__all__ = ["check", "reference", "exercise_names", "CheckResult"]
+__all__ = ["check", "reference", "exercise_names", "registry", "CheckResult"]
+
+
+def registry() -> dict[str, Exercise]:
+    """Every exercise with a public check, by name. Each topic declares its exercises beside its
+    code (``grading/exercises.py`` for style transfer, ``gan/exercises.py`` for GANs); they are
+    imported here, when asked for, so that those modules may import ``grading.runner`` freely."""
+    from ..gan.exercises import GAN_EXERCISES
+    from .exercises import EXERCISES
+
+    return {**EXERCISES, **GAN_EXERCISES}
 
 
 def exercise_names() -> list[str]:
     """Names of the exercises that have a public check."""
-    return sorted(EXERCISES)
+    return sorted(registry())
 
 
-def _exercise(name: str):
-    if name not in EXERCISES:
-        raise ValueError(f"no exercise called {name!r}; the exercises are {exercise_names()}")
-    return EXERCISES[name]
+def _exercise(name: str) -> Exercise:
+    exercises = registry()
+    if name not in exercises:
+        raise ValueError(f"no exercise called {name!r}; the exercises are {sorted(exercises)}")
+    return exercises[name]
 
 
 def reference(name: str) -> Callable:

@@ -269,7 +269,3 @@ TOTAL = Exercise(
 
 EXERCISES: dict[str, Exercise] = {ex.name: ex for ex in (GRAM, LAYER_STYLE, STYLE, CONTENT, TOTAL)}
 
-# The GAN lesson's exercises live beside the GAN code; registered here so check(name, fn) finds them.
-from ..gan.exercises import GAN_EXERCISES  # noqa: E402
-
-EXERCISES.update(GAN_EXERCISES)
