@@ -83,3 +83,10 @@ def test_uploads(fx, tmp_path):
                                    "size": 12, "last_modified": datetime.now(timezone.utc)},)
     assert "Could not use broken.png" in panel.status.value
     assert panel.content.value == "astronaut"
+
+
+def test_keep_colours_dropdown_shows_a_choice_and_maps_to_settings(fx):
+    panel = make_panel(fx)
+    assert panel.preserve_color.label == "no" and panel.settings().preserve_color is None
+    panel.preserve_color.value = "luminance"
+    assert panel.settings().preserve_color == "luminance"

@@ -80,8 +80,9 @@ class StyleTransferPanel:
         self.steps = w.IntSlider(value=s.steps, min=5, max=500, step=5, description="steps", continuous_update=False)
         self.init = w.Dropdown(options=list(INITS), value=s.init, description="start from")
         self.method = w.Dropdown(options=["lbfgs", "adam"], value=s.method, description="optimiser")
-        self.preserve_color = w.Dropdown(options=[("no", None), ("luminance only", "luminance"),
-                                                  ("match colours", "match")], value=s.preserve_color,
+        # ipywidgets 8 reads a value of None as "nothing selected": "no" stands for None here.
+        self.preserve_color = w.Dropdown(options=[("no", "no"), ("luminance only", "luminance"),
+                                                  ("match colours", "match")], value=s.preserve_color or "no",
                                          description="keep colours")
         self.warm = w.Checkbox(value=True, description="continue from the last result")
         self.auto = w.Checkbox(value=True, description="re-run when a slider changes")
@@ -114,7 +115,8 @@ class StyleTransferPanel:
         return replace(self.base, alpha=self.alpha.value, beta=self.beta.value,
                        style_weights={name: s.value for name, s in self.lambdas.items()},
                        content_layer=self.content_layer.value, size=self.size.value, steps=self.steps.value,
-                       init=self.init.value, method=self.method.value, preserve_color=self.preserve_color.value)
+                       init=self.init.value, method=self.method.value,
+                       preserve_color=None if self.preserve_color.value == "no" else self.preserve_color.value)
 
     def engine(self) -> StyleTransfer:
         key = (self.content.value, self.style.value)
