@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
-__all__ = ["BackgroundJob"]
+__all__ = ["BackgroundJob", "RunStopPanel"]
 
 
 class BackgroundJob:
@@ -53,3 +53,29 @@ class BackgroundJob:
     def join(self, timeout: float | None = None) -> None:
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+class RunStopPanel:
+    """Run/Stop wiring shared by panels that own ``run_button``, ``stop_button``, ``job`` (a
+    BackgroundJob), ``threaded``, ``result`` and a ``_work(stop_event)`` method."""
+
+    def _buttons(self, running: bool) -> None:
+        self.run_button.disabled, self.stop_button.disabled = running, not running
+
+    def _start(self, sync: bool | None):
+        """``sync=True`` works in this thread and returns the result; otherwise (the default when
+        ``threaded``) it starts a background thread and returns None."""
+        sync = not self.threaded if sync is None else sync
+        self.job.threaded = not sync
+        self._buttons(running=True)
+        self.job.start(self._work)
+        return self.result if sync else None
+
+    def stop(self) -> None:
+        """Ask the run to end; it keeps the best image so far."""
+        self.job.stop(wait=False)
+
+    def wait(self, timeout: float | None = None):
+        """Block until a background run has ended (tests, scripts); returns its result."""
+        self.job.join(timeout)
+        return self.result

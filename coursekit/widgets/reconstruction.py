@@ -21,13 +21,13 @@ from ..models.features import FeatureExtractor
 from ..optimize import OptimResult
 from ..samples import sample_image
 from ..synthesis import reconstruct
-from .background import BackgroundJob
+from .background import BackgroundJob, RunStopPanel
 from .render import figure_png, new_figure
 
 __all__ = ["ReconstructionPanel", "reconstruction_panel"]
 
 
-class ReconstructionPanel:
+class ReconstructionPanel(RunStopPanel):
     """Image, layer and steps controls, Run/Stop, and a preview. Display it as a cell's value.
 
     Attributes for tests: ``image_choice``, ``layer``, ``steps`` (controls), ``run_button``,
@@ -121,27 +121,11 @@ class ReconstructionPanel:
         self.numbers.value = f"<b>Error:</b> {escape(type(exc).__name__)}: {escape(str(exc))}"
         self._buttons(running=False)
 
-    def _buttons(self, running: bool) -> None:
-        self.run_button.disabled, self.stop_button.disabled = running, not running
-
     # ---- running -------------------------------------------------------------------------------
     def run(self, sync: bool | None = None) -> OptimResult | None:
         """Reconstruct from the chosen layer. ``sync=True`` works in this thread and returns the
         result; otherwise (default when ``threaded``) it starts a background thread and returns None."""
-        sync = not self.threaded if sync is None else sync
-        self.job.threaded = not sync
-        self._buttons(running=True)
-        self.job.start(self._work)
-        return self.result if sync else None
-
-    def stop(self) -> None:
-        """Ask the run to end; it keeps the best image so far."""
-        self.job.stop(wait=False)
-
-    def wait(self, timeout: float | None = None) -> OptimResult | None:
-        """Block until a background run has ended (tests, scripts); returns its result."""
-        self.job.join(timeout)
-        return self.result
+        return self._start(sync)
 
     def _work(self, stop) -> None:
         original, layer, steps = self.original, self.layer.value, self.steps.value

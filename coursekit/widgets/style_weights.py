@@ -23,13 +23,13 @@ from ..plots import loss_curves, show_image
 from ..samples import sample_image
 from ..style import PAPER_STYLE_LAYERS
 from ..texture import synthesize
-from .background import BackgroundJob
+from .background import BackgroundJob, RunStopPanel
 from .render import figure_png, new_figure
 
 __all__ = ["StyleWeightsPanel", "style_weights_panel"]
 
 
-class StyleWeightsPanel:
+class StyleWeightsPanel(RunStopPanel):
     """A lambda slider per layer, size and steps, Run/Stop, and a preview. Display it as a cell's value.
 
     Attributes for tests: ``sliders`` ({layer: FloatSlider labelled "λ <layer>"}), ``size``,
@@ -168,9 +168,6 @@ class StyleWeightsPanel:
         self.numbers.value = f"<b>Error:</b> {escape(type(exc).__name__)}: {escape(str(exc))}"
         self._buttons(running=False)
 
-    def _buttons(self, running: bool) -> None:
-        self.run_button.disabled, self.stop_button.disabled = running, not running
-
     # ---- running -------------------------------------------------------------------------------
     def run(self, sync: bool | None = None) -> OptimResult | None:
         """Synthesise with the sliders' weights. ``sync=True`` works in this thread and returns the
@@ -180,21 +177,8 @@ class StyleWeightsPanel:
             self.numbers.value = ("<b>All λ<sup>[l]</sup> are 0</b>, so J<sub>style</sub> = 0 for every image "
                                   "and there is nothing to match: set at least one slider above 0.")
             return None
-        sync = not self.threaded if sync is None else sync
-        self.job.threaded = not sync
-        self._buttons(running=True)
         self.result = None
-        self.job.start(self._work)
-        return self.result if sync else None
-
-    def stop(self) -> None:
-        """Ask the run to end; it keeps the best image so far."""
-        self.job.stop(wait=False)
-
-    def wait(self, timeout: float | None = None) -> OptimResult | None:
-        """Block until a background run has ended (tests, scripts); returns its result."""
-        self.job.join(timeout)
-        return self.result
+        return self._start(sync)
 
     def _work(self, stop) -> None:
         weights = {name: lam for name, lam in self.weights.items() if lam > 0}
