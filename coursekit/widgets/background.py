@@ -57,7 +57,15 @@ class BackgroundJob:
 
 class RunStopPanel:
     """Run/Stop wiring shared by panels that own ``run_button``, ``stop_button``, ``job`` (a
-    BackgroundJob), ``threaded``, ``result`` and a ``_work(stop_event)`` method."""
+    BackgroundJob), ``threaded``, ``result``, ``widget`` (what to display) and a ``_work(stop_event)``
+    method."""
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    @property
+    def running(self) -> bool:
+        return self.job.running
 
     def _buttons(self, running: bool) -> None:
         self.run_button.disabled, self.stop_button.disabled = running, not running

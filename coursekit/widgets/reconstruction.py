@@ -93,16 +93,9 @@ class ReconstructionPanel(RunStopPanel):
         ])
         self._reset()
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
     @property
     def original(self) -> Tensor:
         return self.images[self.image_choice.value]
-
-    @property
-    def running(self) -> bool:
-        return self.job.running
 
     # ---- drawing -------------------------------------------------------------------------------
     def _draw(self, original: Tensor, layer: str, image: Tensor | None, history: Sequence[float], title: str) -> None:

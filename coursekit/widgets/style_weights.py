@@ -114,13 +114,6 @@ class StyleWeightsPanel(RunStopPanel):
         ])
         self._reset()
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    @property
-    def running(self) -> bool:
-        return self.job.running
-
     @property
     def weights(self) -> dict[str, float]:
         """The lambda^[l] the sliders show, {layer: value}."""
