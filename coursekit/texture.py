@@ -1,13 +1,9 @@
 """Texture synthesis experiments of lesson 02: which layers, which weights, what the numbers mean.
 
-- ``synthesize``: ``synthesis.synthesize_texture`` with the cost rescaled so that its gradient at
-  the starting noise is at most 1 per pixel. SciPy's L-BFGS-B starts with no curvature
-  information and takes -g as its first step, so the size of g sets how far the pixels move.
-  Under the paper's normalisation 1/(4 N^2 M^2) the gradient is tiny (about 1e-10 per pixel for
-  conv5_1 of a 64 px image, 1e-6 for conv1_1): the first steps change the image by less than
-  float32 can resolve, the line search fails and the image stays noise (deep layers), or it
-  crawls (conv1_1 of some photos). A positive factor on J_style moves no minimum, so the result
-  is the same objective, now optimised.
+- ``synthesize``: ``synthesis.synthesize_texture`` at the style image's size, the lesson's entry
+  point. (Under the paper's normalisation 1/(4 N^2 M^2) the gradient is tiny, about 1e-10 per
+  pixel for conv5_1 of a 64 px image; ``coursekit.optimize`` scales the objective by its first
+  gradient so that L-BFGS-B's first step is not lost in float32.)
 - ``single_layer_weights`` / ``cumulative_weights``: the lambda^[l] of "one layer alone" and of
   "conv1_1, then conv1_1 + conv2_1, ..." (Gatys, Ecker & Bethge 2015, Fig. 1); ``layer_study``
   runs both series and ``plot_layer_study`` draws them as two rows.
@@ -21,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -59,30 +55,11 @@ def synthesize(
 ) -> OptimResult:
     """Texture from seeded noise minimising J_style(S, G) = sum_l lambda^[l] J_style^[l](S, G).
 
-    The same as ``synthesize_texture(extractor, style_image, style_weights, ...)`` at the style
-    image's size, except that every lambda^[l] is multiplied by c = 1 / max |dJ_style/dG| at the
-    starting noise (see the module docstring). The returned ``best_loss`` and
-    ``history["total"]`` are divided by c again: they are the unscaled J_style. ``history`` also
-    holds "style/<layer>", the unweighted J_style^[l]. ``callback`` sees the scaled cost.
+    ``synthesize_texture(extractor, style_image, style_weights, ...)`` at the style image's size;
+    ``history`` holds "total" and "style/<layer>" (the unweighted J_style^[l]).
     """
-    layers = [name for name, lam in style_weights.items() if lam != 0]
-    if not layers:
-        raise ValueError("every style weight is 0: give at least one layer a weight above 0")
-    cost = layer_cost or style.layer_style_cost
-    with torch.no_grad():
-        a_S = extractor(style_image, layers)
-    x = noise_like(style_image, seed).requires_grad_(True)  # the noise the synthesis starts from
-    a_N = extractor(x, layers)
-    start = sum(style_weights[name] * cost(a_S[name], a_N[name]).sum() for name in layers)
-    (grad,) = torch.autograd.grad(start, x)
-    steepest = float(grad.abs().max())
-    scale = 1.0 / steepest if steepest > 0 else 1.0
-    scaled = {name: style_weights[name] * scale for name in layers}
-    result = synthesize_texture(extractor, style_image, scaled, steps=steps, seed=seed,
-                                layer_cost=layer_cost, callback=callback, stop=stop)
-    history = dict(result.history)
-    history["total"] = [value / scale for value in history["total"]]
-    return replace(result, best_loss=result.best_loss / scale, history=history)
+    return synthesize_texture(extractor, style_image, style_weights, steps=steps, seed=seed,
+                              layer_cost=layer_cost, callback=callback, stop=stop)
 
 
 def single_layer_weights(layers: Sequence[str], lam: float = 1.0) -> list[dict[str, float]]:
