@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from coursekit.gan.exercises import GAN_EXERCISES
+from coursekit.gan.exercises import EXERCISES as GAN_EXERCISES
 from coursekit.grading.runner import run_exercise
 
 

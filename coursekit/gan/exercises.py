@@ -1,6 +1,6 @@
 """Public checks of lesson 06's exercises: ``discriminator_loss`` and ``generator_loss``.
 
-To be merged into ``coursekit.grading.exercises.EXERCISES`` (``EXERCISES.update(GAN_EXERCISES)``).
+Listed in ``coursekit.grading.EXERCISE_MODULES``.
 Cases use float64 logits, including extreme ones (±60) where a naive log(sigmoid(.)) breaks.
 """
 
@@ -12,7 +12,7 @@ from torch import Tensor
 from ..grading.runner import Case, Exercise, Mistake, Property
 from .losses import discriminator_loss, generator_loss
 
-__all__ = ["GAN_EXERCISES"]
+__all__ = ["EXERCISES"]
 
 
 def _logits(n: int, seed: int, scale: float = 2.0) -> Tensor:
@@ -122,4 +122,4 @@ GENERATOR_LOSS = Exercise(
     generic_hint="non-saturating: mean(softplus(-l)); minimax: -mean(softplus(l)) (= mean log(1 - sigmoid(l))).",
 )
 
-GAN_EXERCISES: dict[str, Exercise] = {e.name: e for e in (DISCRIMINATOR_LOSS, GENERATOR_LOSS)}
+EXERCISES: dict[str, Exercise] = {e.name: e for e in (DISCRIMINATOR_LOSS, GENERATOR_LOSS)}

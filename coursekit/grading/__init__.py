@@ -13,14 +13,22 @@ from .runner import CheckResult, Exercise, run_exercise
 __all__ = ["check", "reference", "exercise_names", "registry", "CheckResult"]
 
 
-def registry() -> dict[str, Exercise]:
-    """Every exercise with a public check, by name. Each topic declares its exercises beside its
-    code (``grading/exercises.py`` for style transfer, ``gan/exercises.py`` for GANs); they are
-    imported here, when asked for, so that those modules may import ``grading.runner`` freely."""
-    from ..gan.exercises import GAN_EXERCISES
-    from .exercises import EXERCISES
+# Each topic declares its exercises beside its code, in a module with an ``EXERCISES`` dict.
+EXERCISE_MODULES = (
+    "coursekit.grading.exercises",  # lessons 00-04: style matrices and costs
+    "coursekit.gan.exercises",  # lesson 06: GAN losses
+)
 
-    return {**EXERCISES, **GAN_EXERCISES}
+
+def registry() -> dict[str, Exercise]:
+    """Every exercise with a public check, by name, from the modules in ``EXERCISE_MODULES``.
+    They are imported when asked for, so that those modules may import ``grading.runner`` freely."""
+    import importlib
+
+    exercises: dict[str, Exercise] = {}
+    for module in EXERCISE_MODULES:
+        exercises.update(importlib.import_module(module).EXERCISES)
+    return exercises
 
 
 def exercise_names() -> list[str]:

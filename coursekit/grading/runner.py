@@ -23,10 +23,15 @@ RTOL, ATOL = 1e-7, 1e-10
 
 @dataclass(frozen=True)
 class Case:
-    """One seeded input: ``make()`` returns (args, kwargs); ``label`` describes it to the learner."""
+    """One seeded input: ``make()`` returns (args, kwargs); ``label`` describes it to the learner.
+
+    ``compare(got, expected)`` returns (ok, reason); the default is ``outputs_match`` (float64,
+    rtol 1e-7). Give one when a case needs a looser or a different comparison.
+    """
 
     label: str
     make: Callable[[], tuple[tuple, dict]]
+    compare: Callable[[Any, Any], tuple[bool, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -47,12 +52,25 @@ class Property:
 
 @dataclass(frozen=True)
 class Exercise:
+    """One graded function.
+
+    ``name`` is also the function's name in the lesson; ``lesson`` is the lesson's file stem
+    (``"01_channel_correlations"``). ``cases`` and ``properties`` are the public checks run in the
+    learner's kernel. ``hidden`` cases are run only by the grader (``coursekit.grading.grader``),
+    which reports pass/fail per hidden case without its inputs or expected values; ``points`` is
+    the exercise's weight in the gradebook. Properties call the learner's function themselves, so
+    the grader, which never runs learner code in its own process, scores cases only.
+    """
+
     name: str
     reference: Callable[..., Any]
     cases: Sequence[Case]
     properties: Sequence[Property] = ()
     mistakes: Sequence[Mistake] = ()
     generic_hint: str = ""
+    lesson: str = ""
+    points: int = 1
+    hidden: Sequence[Case] = ()
 
 
 class NotImplementedYet(Exception):
@@ -181,7 +199,7 @@ def run_exercise(exercise: Exercise, fn: Callable) -> CheckResult:
         except (Exception, SystemExit) as exc:  # the learner's code failed: report, don't crash
             result.failures.append(f"{case.label}: raised {describe_exception(exc)}")
             continue
-        ok, reason = outputs_match(got, _call(exercise.reference, args, kwargs))
+        ok, reason = (case.compare or outputs_match)(got, _call(exercise.reference, args, kwargs))
         if ok:
             result.passed_count += 1
         else:
