@@ -16,6 +16,7 @@ __all__ = ["check", "reference", "exercise_names", "registry", "CheckResult"]
 # Each topic declares its exercises beside its code, in a module with an ``EXERCISES`` dict.
 EXERCISE_MODULES = (
     "coursekit.grading.exercises",  # lessons 00-04: style matrices and costs
+    "coursekit.grading.cost_gradient_exercises",  # lesson 05: the costs' gradients by hand
     "coursekit.gan.exercises",  # lesson 06: GAN losses
 )
 
