@@ -18,6 +18,7 @@ EXERCISE_MODULES = (
     "coursekit.grading.exercises",  # lessons 00-04: style matrices and costs
     "coursekit.grading.cost_gradient_exercises",  # lesson 05: the costs' gradients by hand
     "coursekit.gan.exercises",  # lesson 06: GAN losses
+    "coursekit.models.exercises",  # lesson 08: convolution arithmetic
 )
 
 

@@ -1,0 +1,120 @@
+"""Training a small image classifier: scikit-learn's 1,797 8x8 digits (offline) and an Adam loop.
+
+Lesson 08 trains :mod:`coursekit.models.mini` networks on them: ``load_digits_data(size=16)``
+upsamples each 8x8 image bilinearly to 16x16, scales pixels to [0, 1] and splits seeded into
+train and test sets; ``train_classifier`` runs Adam with cross-entropy for a few epochs and
+returns a history; ``evaluate`` gives the accuracy.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["Digits", "load_digits_data", "shift_batch", "evaluate", "train_classifier"]
+
+
+class Digits(NamedTuple):
+    """Images (N, 1, size, size) float32 in [0, 1] and labels (N,) int64, for train and test."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+
+
+def load_digits_data(size: int = 16, test_fraction: float = 0.2, seed: int = 0) -> Digits:
+    """scikit-learn's ``load_digits`` (no download) as tensors, upsampled from 8x8 to ``size`` x ``size``."""
+    from sklearn.datasets import load_digits
+
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be between 0 and 1; got {test_fraction}")
+    if size < 8:
+        raise ValueError(f"size must be at least 8 (the digits are 8x8); got {size}")
+    bunch = load_digits()
+    x = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # (1797, 1, 8, 8), values 0..16
+    if size != 8:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).clamp(0.0, 1.0)
+    y = torch.tensor(bunch.target, dtype=torch.int64)
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
+    n_test = round(len(y) * test_fraction)
+    test, train = order[:n_test], order[n_test:]
+    return Digits(x[train], y[train], x[test], y[test])
+
+
+def shift_batch(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
+    """Each image moved by a random whole-pixel offset in [-max_shift, max_shift]^2, zeros shifted in.
+
+    The cheap version of AlexNet's translation augmentation (random crops). Returns a new tensor.
+    """
+    if max_shift <= 0:
+        return x
+    b, _, h, w = x.shape
+    padded = F.pad(x, (max_shift,) * 4)
+    offsets = torch.randint(0, 2 * max_shift + 1, (b, 2), generator=generator)
+    return torch.stack([padded[i, :, dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(offsets.tolist())])
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
+    """Fraction of ``x`` (N, C, H, W) classified as ``y`` (N,); the model is put back in its mode."""
+    was_training = model.training
+    model.eval()
+    correct = sum(int((model(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum())
+                  for i in range(0, len(y), batch_size))
+    model.train(was_training)
+    return correct / max(len(y), 1)
+
+
+def train_classifier(
+    model: nn.Module,
+    data: Digits,
+    *,
+    epochs: int = 8,
+    batch_size: int = 64,
+    lr: float = 2e-3,
+    weight_decay: float = 0.0,
+    max_shift: int = 0,
+    seed: int = 0,
+    callback: Callable[[dict], None] | None = None,
+) -> dict[str, list[float]]:
+    """Train ``model`` in place with Adam on cross-entropy; returns the history, one entry per epoch.
+
+    History keys: ``epoch``, ``loss`` (mean training loss), ``train_acc``, ``test_acc`` and
+    ``seconds`` (cumulative training time, evaluation excluded). Shuffling, augmentation
+    (``max_shift``, see :func:`shift_batch`) and dropout draw from ``seed``; torch's global RNG is
+    restored afterwards. ``callback(row)`` is called after each epoch with that epoch's numbers.
+    """
+    history: dict[str, list[float]] = {k: [] for k in ("epoch", "loss", "train_acc", "test_acc", "seconds")}
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    generator = torch.Generator().manual_seed(seed)
+    elapsed = 0.0
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)  # dropout masks
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            model.train()
+            order = torch.randperm(len(data.y_train), generator=generator)
+            total, count = 0.0, 0
+            for i in range(0, len(order), batch_size):
+                idx = order[i:i + batch_size]
+                x, y = shift_batch(data.x_train[idx], max_shift, generator), data.y_train[idx]
+                loss = F.cross_entropy(model(x), y)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                total, count = total + float(loss.detach()) * len(idx), count + len(idx)
+            elapsed += time.perf_counter() - start
+            row = {"epoch": epoch, "loss": total / count, "train_acc": evaluate(model, data.x_train, data.y_train),
+                   "test_acc": evaluate(model, data.x_test, data.y_test), "seconds": elapsed}
+            for key, value in row.items():
+                history[key].append(value)
+            if callback is not None:
+                callback(row)
+    model.eval()
+    return history
