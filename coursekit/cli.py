@@ -1,5 +1,7 @@
 """Command line: ``python -m coursekit stylize CONTENT STYLE [STYLE ...] -o OUT [options]``.
 
+Instructors also have ``exercises`` and ``grade`` (see ``coursekit.grading.cli``).
+
 Images are file paths, URLs or ``sample:NAME`` (see ``coursekit.samples.list_samples``).
 Ctrl-C stops the optimisation and still saves the best image so far.
 """
@@ -10,6 +12,8 @@ import argparse
 import sys
 import threading
 from typing import Sequence
+
+from .grading.cli import add_commands, exercises, grade
 
 __all__ = ["main", "build_parser"]
 
@@ -70,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pooling", choices=("avg", "max"), default="avg")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_commands(sub)
     return parser
 
 
@@ -122,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "stylize":
             return stylize(args)
+        if args.command == "exercises":
+            return exercises(args)
+        if args.command == "grade":
+            return grade(args)
     except (ValueError, KeyError) as exc:  # bad input: one clear line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2

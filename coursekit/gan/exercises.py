@@ -47,6 +47,14 @@ def _d_real_only(r, f):
 
 DISCRIMINATOR_LOSS = Exercise(
     name="discriminator_loss",
+    lesson="06_gan_fundamentals",
+    points=2,
+    hidden=[
+        Case("hidden", lambda: ((_logits(16, 201, 4.0), _logits(16, 202, 4.0)), {})),
+        Case("hidden", lambda: ((_logits(1, 203), _logits(7, 204)), {})),
+        Case("hidden", lambda: ((torch.tensor([100.0, -100.0], dtype=torch.float64),
+                                 torch.tensor([-100.0, 100.0], dtype=torch.float64)), {})),
+    ],
     reference=discriminator_loss,
     cases=[
         Case("D(x) = 0.8, D(G(z)) = 0.3 (one sample each)",
@@ -92,6 +100,14 @@ def _g_minimax_positive(f, kind="non_saturating"):
 
 GENERATOR_LOSS = Exercise(
     name="generator_loss",
+    lesson="06_gan_fundamentals",
+    points=2,
+    hidden=[
+        Case("hidden", lambda: ((_logits(12, 211, 4.0),), {"kind": "minimax"})),
+        Case("hidden", lambda: ((_logits(5, 212, 4.0),), {"kind": "non_saturating"})),
+        Case("hidden", lambda: ((torch.tensor([100.0, -100.0], dtype=torch.float64),), {"kind": "non_saturating"})),
+        Case("hidden", lambda: ((torch.tensor([100.0, -100.0], dtype=torch.float64),), {"kind": "minimax"})),
+    ],
     reference=generator_loss,
     cases=[
         Case("D(G(z)) = 0.2, non-saturating",

@@ -12,7 +12,7 @@ from torch import Tensor
 
 from .. import style
 from .properties import batch_independent, gradient_flows, keeps_dtype, not_mutating, symmetric, zero_when_equal
-from .runner import Case, Exercise, Mistake
+from .runner import Case, Exercise, Mistake, outputs_match
 
 __all__ = ["EXERCISES", "activations"]
 
@@ -28,6 +28,18 @@ def _pair(shape, seed, target_batch=None):
     a_G = activations(shape, seed)
     a_T = activations(((target_batch or shape[0]),) + tuple(shape[1:]), seed + 1000)
     return a_T, a_G
+
+
+def outputs_match_float32(got, expected):
+    """For float32 inputs: a relative tolerance float32 can meet (sums of many products)."""
+    if isinstance(got, Tensor) and isinstance(expected, Tensor) and got.shape == expected.shape:
+        scale = expected.abs().max().clamp_min(1e-12)
+        if got.dtype != expected.dtype:
+            return False, f"returned {got.dtype}, expected {expected.dtype} (keep the input's dtype)"
+        if torch.isfinite(got).all() and ((got - expected).abs().max() / scale) < 1e-5:
+            return True, ""
+        return False, "values differ from the reference"
+    return outputs_match(got, expected)
 
 
 # ---- gram_matrix ---------------------------------------------------------------------------
@@ -64,6 +76,15 @@ def _gram_batch_mixed(a):
 
 GRAM = Exercise(
     name="gram_matrix",
+    lesson="01_channel_correlations",
+    points=2,
+    hidden=[
+        Case("hidden", lambda: ((activations((3, 5, 2, 7), 101),), {})),
+        Case("hidden", lambda: ((activations((1, 16, 1, 1), 102),), {})),
+        Case("hidden", lambda: ((activations((2, 2, 9, 4), 103),), {})),
+        Case("hidden", lambda: ((activations((1, 64, 8, 8), 104).to(torch.float32),), {}),
+             compare=lambda got, exp: outputs_match_float32(got, exp)),
+    ],
     reference=style.gram_matrix,
     cases=[
         Case("a (1, 3, 4, 5) input", lambda: ((activations((1, 3, 4, 5), 0),), {})),
@@ -143,6 +164,14 @@ STYLE_MISTAKES = [
 
 LAYER_STYLE = Exercise(
     name="layer_style_cost",
+    lesson="02_style_cost",
+    points=3,
+    hidden=[
+        Case("hidden", lambda: (_pair((1, 7, 2, 9), 121), {})),
+        Case("hidden", lambda: (_pair((3, 5, 4, 4), 122, 1), {})),
+        Case("hidden", lambda: (_pair((1, 1, 1, 1), 123), {})),
+        Case("hidden", lambda: (_pair((1, 32, 6, 5), 124), {})),
+    ],
     reference=style.layer_style_cost,
     cases=[
         Case("a_S, a_G of shape (1, 3, 4, 4)", lambda: (_pair((1, 3, 4, 4), 20), {})),
@@ -186,6 +215,13 @@ def _style_mean_of_layers(a_S, a_G, weights):
 
 STYLE = Exercise(
     name="style_cost",
+    lesson="02_style_cost",
+    points=2,
+    hidden=[
+        Case("hidden", lambda: _style_case(141, {"conv3_1": 0.7, "conv1_1": 0.3})),
+        Case("hidden", lambda: _style_case(142, dict(zip(LAYERS, (0.0, 0.0, 0.0))))),
+        Case("hidden", lambda: _style_case(143, dict(zip(LAYERS, (0.5, 0.25, 0.25))), batch=3)),
+    ],
     reference=style.style_cost,
     cases=[
         Case("three layers with lambda = 0.2, 0.3, 0.5", lambda: _style_case(40, dict(zip(LAYERS, (0.2, 0.3, 0.5))))),
@@ -220,6 +256,13 @@ def _content_not_squared(a_C, a_G):
 
 CONTENT = Exercise(
     name="content_cost",
+    lesson="03_content_cost",
+    points=2,
+    hidden=[
+        Case("hidden", lambda: (_pair((1, 9, 2, 3), 161), {})),
+        Case("hidden", lambda: (_pair((4, 3, 5, 2), 162, 1), {})),
+        Case("hidden", lambda: (_pair((2, 6, 3, 3), 163), {})),
+    ],
     reference=style.content_cost,
     cases=[
         Case("a_C, a_G of shape (1, 4, 5, 5)", lambda: (_pair((1, 4, 5, 5), 60), {})),
@@ -252,6 +295,13 @@ def _totals(seed):
 
 TOTAL = Exercise(
     name="total_cost",
+    lesson="04_neural_style_transfer",
+    points=1,
+    hidden=[
+        Case("hidden", lambda: ((1.5, 0.25, 3.0, 2.0), {})),
+        Case("hidden", lambda: ((4.0, 1.0), {})),
+        Case("hidden", lambda: (_totals(181), {"alpha": 0.5, "beta": 1e4})),
+    ],
     reference=style.total_cost,
     cases=[
         Case("J_content=2, J_style=3, alpha=10, beta=40", lambda: ((2.0, 3.0, 10.0, 40.0), {})),

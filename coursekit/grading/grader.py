@@ -1,0 +1,443 @@
+"""Grading submissions: each exercise in its own confined process, every comparison in this one.
+
+``grade_notebook(path)`` finds the lesson, and for each of its exercises (in notebook order):
+
+1. takes the code that defines the learner's function (``coursekit.grading.submission``);
+2. builds the inputs of the public and the hidden cases here, and starts
+   ``python -m coursekit.grading.sandbox`` (``coursekit.grading.sandbox``) with a wall clock,
+   CPU-time, memory and file-size limits, no network and writes only to its own temporary folder;
+3. reads back only the outputs (``torch.load(weights_only=True)``: tensors, numbers, strings) and
+   compares them with coursekit's reference here, so monkeypatching torch or the checks, or printing
+   a fake verdict, inside the submission changes nothing;
+4. scores ``points * passed / total`` unless the sandbox recorded a violation (then 0).
+
+Feedback names public cases (the learner saw them in the lesson) but says only "hidden test k" and a
+coarse reason for hidden ones: never their inputs or expected values.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import registry
+from .runner import Case, Exercise, _call, outputs_match
+from .submission import SubmissionError, code_cells, program_for
+
+__all__ = ["Limits", "ExerciseScore", "SubmissionReport", "grade_notebook", "grade_cells", "grade_many", "write_gradebook",
+           "lesson_exercises", "lessons", "sandbox_command"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-exercise limits. ``timeout`` and ``cpu_seconds`` count only the learner's code (the
+    sandbox first loads torch and coursekit within ``startup`` seconds, which is not theirs)."""
+
+    timeout: float = 60.0
+    cpu_seconds: int = 60
+    memory_mb: int = 4096
+    file_mb: int = 64
+    startup: float = 300.0
+
+
+@dataclass
+class ExerciseScore:
+    name: str
+    lesson: str
+    points: float
+    max_points: int
+    status: str  # passed, partial, failed, not_implemented, missing, error, timeout, crashed, violation
+    passed: int = 0
+    total: int = 0
+    feedback: list[str] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    protections: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        head = f"{self.name}: {self.points:g}/{self.max_points} ({self.status}, {self.passed} of {self.total} tests)"
+        return "\n".join([head] + [f"  - {f}" for f in self.feedback] + [f"  Hint: {h}" for h in self.hints])
+
+
+@dataclass
+class SubmissionReport:
+    submission: str
+    lesson: str | None
+    exercises: list[ExerciseScore] = field(default_factory=list)
+    error: str | None = None
+    protections: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def points(self) -> float:
+        return round(sum(e.points for e in self.exercises), 2)
+
+    @property
+    def max_points(self) -> int:
+        return sum(e.max_points for e in self.exercises)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.update(points=self.points, max_points=self.max_points)
+        return out
+
+    def summary(self) -> str:
+        head = f"{self.submission}: {self.points:g}/{self.max_points} (lesson {self.lesson or '?'})"
+        if self.error:
+            return f"{head}\n  {self.error}"
+        return "\n".join([head] + ["  " + line for e in self.exercises for line in e.summary().splitlines()])
+
+
+# ---- which exercises ---------------------------------------------------------------------------
+def lessons() -> dict[str, list[Exercise]]:
+    """Graded exercises by lesson stem (``"02_style_cost"``), from the exercise registry."""
+    out: dict[str, list[Exercise]] = {}
+    for exercise in registry().values():
+        if exercise.lesson:
+            out.setdefault(exercise.lesson, []).append(exercise)
+    return out
+
+
+def lesson_exercises(lesson: str) -> list[Exercise]:
+    table = lessons()
+    if lesson not in table:
+        raise ValueError(f"no graded lesson {lesson!r}; graded lessons are {sorted(table)}")
+    return table[lesson]
+
+
+def _lesson_of(path: Path, nb: dict, known: list[str]) -> str | None:
+    """The lesson from the notebook's metadata (set when exercise notebooks are generated), else
+    from the two-digit prefix of the file name."""
+    meta = nb.get("metadata", {}).get("coursekit", {}) if isinstance(nb.get("metadata"), dict) else {}
+    if isinstance(meta, dict) and meta.get("lesson") in known:
+        return meta["lesson"]
+    match = re.match(r"(\d\d)", path.name)
+    if match:
+        found = [k for k in known if k.startswith(match.group(1) + "_")]
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
+# ---- the sandbox process -----------------------------------------------------------------------
+def sandbox_command() -> tuple[list[str], str]:
+    """The command that starts a sandbox, and what isolates its network.
+
+    A new network namespace (``unshare --net``; as a normal user with ``--map-root-user``) has no
+    interface but loopback. Where neither works, Landlock (TCP) and the audit hook still refuse
+    connections."""
+    base = [sys.executable, "-m", "coursekit.grading.sandbox"]
+    unshare = shutil.which("unshare")
+    if unshare:
+        for flags in (["--net"], ["--user", "--map-root-user", "--net"]):
+            try:
+                ok = subprocess.run([unshare, *flags, "true"], capture_output=True, timeout=10).returncode == 0
+            except (OSError, subprocess.SubprocessError):
+                ok = False
+            if ok:
+                return [unshare, *flags, "--", *base], "network namespace"
+    return base, "no network namespace (Landlock and the audit hook refuse sockets)"
+
+
+def _environment(directory: Path) -> dict[str, str]:
+    root = str(Path(__file__).resolve().parents[2])
+    return {
+        "PATH": "/usr/bin:/bin", "HOME": str(directory), "TMPDIR": str(directory), "MPLCONFIGDIR": str(directory),
+        "PYTHONPATH": root, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "LANG": "C.UTF-8",
+        "COURSEKIT_OFFLINE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+    }
+
+
+def _kill(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _death(process: subprocess.Popen, timed_out: str | None, limits: Limits) -> str:
+    if timed_out:
+        return timed_out
+    code = process.returncode
+    if code is not None and code < 0:
+        sig = -code
+        if sig == signal.SIGXCPU:
+            return f"it used more than {limits.cpu_seconds} s of CPU time"
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        return f"the process was killed by {name}"
+    return f"the process exited (exit code {code}) before finishing"
+
+
+def _load(path: Path) -> Any:
+    """An output written by the sandbox: plain tensors and containers only (no code runs)."""
+    if not path.exists():
+        return None
+    try:
+        return torch.load(path, weights_only=True)
+    except Exception as exc:  # noqa: BLE001  corrupt or hostile file
+        return {"kind": "error", "message": f"the grader could not read this output ({type(exc).__name__})"}
+
+
+def run_in_sandbox(request: dict[str, Any], command: list[str], limits: Limits) -> tuple[dict, list, str | None, dict]:
+    """Start a sandbox on ``request``; returns (load status, per-case outcomes, why it stopped
+    early or None, the protections the sandbox reports having applied)."""
+    with tempfile.TemporaryDirectory(prefix="coursekit-grade-") as tmp:
+        directory = Path(tmp)
+        directory.chmod(0o700)
+        torch.save({**request, "memory_bytes": limits.memory_mb << 20, "cpu_seconds": limits.cpu_seconds,
+                    "file_bytes": limits.file_mb << 20}, directory / "request.pt")
+        log = open(directory / "output.log", "wb")
+        try:
+            process = subprocess.Popen([*command, str(directory)], cwd=directory, env=_environment(directory),
+                                       stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        finally:
+            log.close()
+        timed_out = None
+        try:
+            start = time.monotonic()
+            while not (directory / "ready").exists() and process.poll() is None:
+                if time.monotonic() - start > limits.startup:
+                    timed_out = f"the sandbox did not start within {limits.startup:g} s (machine overloaded?)"
+                    break
+                time.sleep(0.05)
+            if timed_out is None:
+                try:
+                    process.wait(timeout=limits.timeout)
+                except subprocess.TimeoutExpired:
+                    timed_out = f"it did not finish within {limits.timeout:g} s"
+        finally:
+            _kill(process)
+        results = directory / "results"
+        saved = _load(results / "protections.pt")
+        protections = saved.get("protections", {}) if isinstance(saved, dict) else {}
+        load = _load(results / "load.pt")
+        load = load if isinstance(load, dict) else {}
+        outcomes = [_load(results / f"case_{i}.pt") for i in range(len(request["cases"]))]
+        stopped = None
+        if not load or any(o is None for o in outcomes):
+            stopped = _death(process, timed_out, limits)
+            if timed_out and "did not start" in timed_out:
+                tail = (directory / "output.log").read_bytes()[-500:].decode("utf-8", "replace").strip()
+                stopped = f"{timed_out}; the sandbox printed: {tail}"
+        return load, outcomes, stopped, protections
+
+
+# ---- scoring -----------------------------------------------------------------------------------
+def _coarse(reason: str) -> str:
+    """A hidden test's failure without the expected values."""
+    if reason.startswith("returned shape"):
+        return "returned the wrong shape"
+    if "NaN" in reason:
+        return "returned NaN or infinite values"
+    if reason.startswith("values differ") or reason.startswith("returned a different"):
+        return "returned wrong values"
+    if re.match(r"returned -?[\d.]", reason):
+        return "returned a wrong number"
+    return reason  # type messages ("returned list, expected a torch.Tensor") reveal no values
+
+
+def _violations(load: dict, outcomes: list[Any]) -> list[str]:
+    seen: list[str] = []
+    for item in [load, *outcomes]:
+        for v in (item or {}).get("violations", []) if isinstance(item, dict) else []:
+            if isinstance(v, str) and v not in seen:
+                seen.append(v[:400])
+    return seen
+
+
+def _score_cases(exercise: Exercise, cases: list[Case], inputs: list, outcomes: list, n_public: int,
+                 stopped: str | None, score: ExerciseScore) -> None:
+    suspects: set[int] | None = None
+    not_implemented = 0
+    hidden_total = len(cases) - n_public
+    for i, (case, (args, kwargs), outcome) in enumerate(zip(cases, inputs, outcomes)):
+        hidden = i >= n_public
+        label = f"hidden test {i - n_public + 1} of {hidden_total}" if hidden else case.label
+        if outcome is None:
+            score.feedback.append(f"{label}: not run, because {stopped}")
+            continue
+        kind = outcome.get("kind") if isinstance(outcome, dict) else None
+        if kind == "not_implemented":
+            not_implemented += 1
+            score.feedback.append(f"{label}: raised NotImplementedError")
+            continue
+        if kind != "value":
+            message = str(outcome.get("message", "failed")) if isinstance(outcome, dict) else "failed"
+            if hidden:
+                message = message.split(":")[0].split(" (at line")[0]  # the exception's type only
+            score.feedback.append(f"{label}: {message}")
+            continue
+        got = outcome.get("value")
+        if isinstance(got, dict) and "__unsupported__" in got:
+            score.feedback.append(f"{label}: returned {got['__unsupported__']}, which is not a tensor or a number")
+            continue
+        expected = _call(exercise.reference, args, kwargs)
+        ok, reason = (case.compare or outputs_match)(got, expected)
+        if ok:
+            score.passed += 1
+            continue
+        score.feedback.append(f"{label}: {_coarse(reason) if hidden else reason}")
+        found = {j for j, m in enumerate(exercise.mistakes) if _matches(m.fn, got, args, kwargs)}
+        suspects = found if suspects is None else suspects & found
+    if suspects:
+        score.hints.append(exercise.mistakes[min(suspects)].hint)
+    elif score.passed < score.total and exercise.generic_hint:
+        score.hints.append(exercise.generic_hint)
+    if not_implemented == score.total:
+        score.status = "not_implemented"
+        score.feedback = [f"{exercise.name} is not implemented yet (it raises NotImplementedError)"]
+        score.hints = []
+
+
+def _matches(mistake, got, args, kwargs) -> bool:
+    try:
+        return outputs_match(got, _call(mistake, args, kwargs))[0]
+    except Exception:  # noqa: BLE001  a catalogued mistake that does not apply to this input
+        return False
+
+
+def grade_exercise(exercise: Exercise, cells: list[str], passed: set[str], command: list[str],
+                   limits: Limits) -> ExerciseScore:
+    """Score one exercise of a submission (its code cells) in a sandbox."""
+    start = time.perf_counter()
+    cases = [*exercise.cases, *exercise.hidden]
+    score = ExerciseScore(exercise.name, exercise.lesson, 0.0, exercise.points, "failed", total=len(cases))
+    program = program_for(cells, exercise.name)
+    if program.target is None:
+        score.status = "missing"
+        score.feedback.append(f"no code cell defines a function called {exercise.name}")
+        return score
+    inputs = [case.make() for case in cases]
+    request = {"name": exercise.name, "prelude": list(program.prelude), "target": program.target,
+               "cases": inputs, "passed": sorted(passed)}
+    load, outcomes, stopped, protections = run_in_sandbox(request, command, limits)
+    score.protections = protections
+    status = load.get("status", {}) if isinstance(load.get("status"), dict) else {}
+    violations = _violations(load, outcomes)
+    if not status:
+        score.status = "timeout" if stopped and "within" in stopped else "crashed"
+        score.feedback.append(f"the cell defining {exercise.name} did not finish: {stopped}")
+    elif status.get("kind") != "ok":
+        score.status = "error"
+        score.feedback.append(str(status.get("message", "the cell failed"))[:400])
+    else:
+        _score_cases(exercise, cases, inputs, outcomes, len(exercise.cases), stopped, score)
+        if score.status != "not_implemented":
+            score.status = "passed" if score.passed == score.total else "partial" if score.passed else "failed"
+            if stopped:
+                score.status = "timeout" if "within" in stopped else "crashed"
+        score.points = round(exercise.points * score.passed / score.total, 2) if score.total else 0.0
+    if violations:
+        score.status, score.points = "violation", 0.0
+        score.feedback = [f"0 points: {v}" for v in violations] + score.feedback
+    score.seconds = round(time.perf_counter() - start, 2)
+    return score
+
+
+def grade_cells(cells: list[str], lesson: str, *, limits: Limits = Limits(),
+                command: list[str] | None = None, label: str = "submission") -> SubmissionReport:
+    """Grade the code cells of one submission against ``lesson``'s exercises."""
+    if command is None:
+        command, network = sandbox_command()
+    else:
+        network = "as given"
+    report = SubmissionReport(label, lesson, protections={"network": network})
+    exercises = lesson_exercises(lesson)
+
+    def position(ex: Exercise) -> int:
+        program = program_for(cells, ex.name)
+        return cells.index(program.target) if program.target is not None else len(cells)
+
+    passed: set[str] = set()
+    for exercise in sorted(exercises, key=position):
+        score = grade_exercise(exercise, cells, passed, command, limits)
+        if score.status == "passed":
+            passed.add(exercise.name)  # later exercises may use it, as the lesson's cells do
+        report.exercises.append(score)
+    return report
+
+
+def grade_notebook(path: str | Path, *, lesson: str | None = None, limits: Limits = Limits(),
+                   command: list[str] | None = None) -> SubmissionReport:
+    """Grade one submitted notebook. Never raises because of the submission: problems with it
+    become ``report.error`` or per-exercise feedback."""
+    import json
+
+    path = Path(path)
+    report = SubmissionReport(str(path), lesson)
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        cells = code_cells(nb, str(path))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, SubmissionError) as exc:
+        report.error = f"not a readable notebook: {str(exc)[:300]}"
+        return report
+    known = sorted(lessons())
+    lesson = lesson or _lesson_of(path, nb, known)
+    if lesson is None:
+        report.error = (f"cannot tell which lesson this is (no coursekit metadata, no known NN_ prefix); "
+                        f"pass --lesson, one of {known}")
+        return report
+    if lesson not in known:
+        report.lesson = lesson
+        report.error = f"lesson {lesson!r} has no graded exercises"
+        return report
+    return grade_cells(cells, lesson, limits=limits, command=command, label=str(path))
+
+
+# ---- batches -----------------------------------------------------------------------------------
+def submissions_in(paths: list[str | Path]) -> list[Path]:
+    """Notebook files named directly or found under folders (checkpoints skipped), sorted."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += sorted(q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts)
+        else:
+            found.append(p)
+    return found
+
+
+def grade_many(paths: list[str | Path], *, lesson: str | None = None, limits: Limits = Limits(),
+               progress=print) -> list[SubmissionReport]:
+    """Grade every submission; one that breaks the grader itself is reported, never fatal."""
+    command, network = sandbox_command()
+    reports = []
+    for path in submissions_in(paths):
+        try:
+            report = grade_notebook(path, lesson=lesson, limits=limits, command=command)
+        except Exception as exc:  # noqa: BLE001  a grader bug must not stop the batch
+            report = SubmissionReport(str(path), lesson, error=f"grader error: {type(exc).__name__}: {exc}"[:400])
+        report.protections.setdefault("network", network)
+        if progress:
+            progress(report.summary())
+        reports.append(report)
+    return reports
+
+
+def write_gradebook(reports: list[SubmissionReport], path: str | Path) -> None:
+    """CSV: one row per submission, one column per exercise, total, maximum and any error."""
+    import csv
+
+    names: list[str] = []
+    for report in reports:
+        names += [e.name for e in report.exercises if e.name not in names]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["submission", "lesson", *names, "points", "max_points", "error"])
+        for report in reports:
+            scores = {e.name: e.points for e in report.exercises}
+            writer.writerow([report.submission, report.lesson or "", *[scores.get(n, "") for n in names],
+                             report.points, report.max_points, report.error or ""])

@@ -1,0 +1,268 @@
+"""The grader's sandbox process: define one exercise from a submission and call it on the cases.
+
+``python -m coursekit.grading.sandbox DIR`` is started by ``coursekit.grading.grader`` with an empty
+environment, in a fresh session, inside a new network namespace where the machine allows it. It
+reads ``DIR/request.pt`` (written by the grader), loads torch and coursekit, writes ``DIR/ready``,
+then confines itself before touching the submission:
+
+1. resource limits: address space, CPU seconds, file size (the grader also keeps a wall clock);
+2. Landlock: files can be written only inside ``DIR``; no TCP; no signals outside the sandbox;
+3. all capabilities dropped, even when started as root;
+4. an audit hook that refuses new processes, ctypes, sockets, changing resource limits, writing
+   outside ``DIR`` and reloading coursekit, and records each attempt as a violation;
+5. coursekit's reference implementation of the exercise being graded is disabled (calling it
+   raises and is recorded), and ``check`` is replaced by a stub that runs nothing.
+
+It then runs the prelude statements (failures ignored), the target cell (a failure is reported)
+and the function on each case, writing each output to ``DIR/results/`` as soon as it has it. The
+grader compares those outputs with the reference in its own process; nothing this process prints
+or writes can change a score except through the outputs themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+MAX_MESSAGE = 400
+BLOCKED_EVENTS = {
+    "subprocess.Popen": "starting a process", "os.system": "starting a process", "os.exec": "starting a process",
+    "os.posix_spawn": "starting a process", "os.spawn": "starting a process", "os.fork": "starting a process",
+    "os.forkpty": "starting a process", "pty.spawn": "starting a process",
+    "ctypes.dlopen": "loading native code (ctypes)", "ctypes.dlsym": "loading native code (ctypes)",
+    "ctypes.call_function": "calling native code (ctypes)", "ctypes.cdata": "reading raw memory (ctypes)",
+    "socket.connect": "using the network", "socket.bind": "using the network",
+    "socket.getaddrinfo": "using the network", "socket.sendto": "using the network",
+    "resource.setrlimit": "changing resource limits", "resource.prlimit": "changing resource limits",
+    "os.kill": "sending a signal", "os.killpg": "sending a signal", "signal.pthread_kill": "sending a signal",
+}
+PATH_EVENTS = ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.symlink",
+               "os.link", "os.truncate", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.move")
+# Libraries load native code and probe the system while they are imported (torchvision's
+# extension, matplotlib's font cache...); these events are allowed during an import only.
+ALLOWED_WHILE_IMPORTING = ("ctypes.", "subprocess.Popen", "os.posix_spawn", "os.fork", "os.exec")
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+def _short(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
+
+
+class Guard:
+    """The audit hook's state: the writable directory and the violations seen so far."""
+
+    def __init__(self, writable: Path):
+        self.writable = str(writable.resolve())
+        self.violations: list[str] = []
+        self.active = False
+
+    def refuse(self, what: str) -> None:
+        message = f"the grader's sandbox does not allow {what}"
+        if message not in self.violations:
+            self.violations.append(message)
+        raise PermissionError(message)
+
+    def _inside(self, path: Any) -> bool:
+        try:
+            full = os.path.realpath(os.fsdecode(path))
+        except (TypeError, ValueError):
+            return False
+        return full == self.writable or full.startswith(self.writable + os.sep)
+
+    def hook(self, event: str, args: tuple) -> None:
+        if not self.active:
+            return
+        if event == "open":
+            path, mode, flags = (tuple(args) + (None, None, None))[:3]
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and flags & WRITE_FLAGS)
+            if writing and not isinstance(path, int) and path is not None and not self._inside(path):
+                self.refuse(f"writing outside its temporary directory ({_short(os.fsdecode(path))})")
+        elif event in BLOCKED_EVENTS:
+            if event in ("os.kill", "os.killpg") and args and args[0] in (os.getpid(), 0):
+                return
+            if event.startswith(ALLOWED_WHILE_IMPORTING) and _importing():
+                return
+            self.refuse(BLOCKED_EVENTS[event])
+        elif event in PATH_EVENTS:
+            if not all(self._inside(a) for a in args[:2] if isinstance(a, (str, bytes, os.PathLike))):
+                self.refuse(f"changing files outside its temporary directory ({event})")
+        elif event == "import" and args and isinstance(args[0], str) and args[0].startswith("coursekit"):
+            if args[0] in sys.modules:  # a module already loaded is being looked up again: a reload
+                self.refuse("reloading coursekit")
+
+
+def _importing() -> bool:
+    """True when the current call comes from inside an import of an installed module. (The
+    sandbox's working folder is not on sys.path, so the submission cannot add modules.)"""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def plain(value: Any, depth: int = 0) -> Any:
+    """The output as tensors, numbers, strings and containers only, so the grader can read it
+    with ``torch.load(weights_only=True)``; anything else becomes an 'unsupported' marker."""
+    import torch
+
+    if depth > 8:
+        return {"__unsupported__": "nesting deeper than 8 levels"}
+    if isinstance(value, torch.Tensor):
+        if value.layout != torch.strided or value.is_quantized:
+            return {"__unsupported__": f"a {value.layout} tensor"}
+        return value.detach().as_subclass(torch.Tensor).to("cpu").clone().contiguous()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (tuple, list)):
+        items = [plain(v, depth + 1) for v in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: plain(v, depth + 1) for k, v in value.items()}
+    return {"__unsupported__": type(value).__name__}
+
+
+def _describe(exc: BaseException) -> str:
+    from .runner import describe_exception
+
+    try:
+        return _short(describe_exception(exc))
+    except Exception:  # a hostile exception whose str() itself raises
+        return type(exc).__name__
+
+
+def _save(torch, obj: Any, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _disable_reference(reference: Any, name: str, guard: Guard) -> bool:
+    """Make coursekit's reference for ``name`` raise wherever it is referenced from.
+
+    The function object keeps its identity and gets a new body, so every alias (the module
+    attribute, ``reference(name)``, ``check(...).reference``) reaches the blocked body.
+    """
+    code = getattr(reference, "__code__", None)
+    if code is None or code.co_freevars:
+        return False
+    reference.__globals__["__coursekit_blocked__"] = (guard, name)
+    reference.__code__ = _blocked_body.__code__
+    return True
+
+
+def _blocked_body(*args, **kwargs):
+    # Runs with the reference's module globals, where _disable_reference left (guard, name).
+    guard, name = __coursekit_blocked__  # noqa: F821
+    guard.violations.append(f"called coursekit's reference implementation of {name}")
+    raise RuntimeError(f"coursekit's own {name} is switched off while your {name} is graded: "
+                       "the exercise asks for your code")
+
+
+def _check_stub(passed: set[str]):
+    from . import reference
+    from .runner import CheckResult
+
+    def check(name, fn, *, quiet=True):
+        ok = name in passed
+        return CheckResult(name, "passed" if ok else "failed", function=fn if ok else None,
+                           reference=reference(name))
+
+    return check
+
+
+def _limit(memory_bytes: int, cpu_seconds: int, file_bytes: int) -> None:
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = int(used.ru_utime + used.ru_stime) + cpu_seconds
+    for which, value in ((resource.RLIMIT_AS, memory_bytes), (resource.RLIMIT_CPU, cpu),
+                         (resource.RLIMIT_FSIZE, file_bytes), (resource.RLIMIT_CORE, 0)):
+        if value:
+            try:
+                resource.setrlimit(which, (value, value))
+            except (ValueError, OSError):
+                pass
+
+
+def run(directory: Path) -> int:
+    import torch
+
+    from . import confine, registry
+
+    torch.set_num_threads(1)
+    # ``python -m`` put the working folder (where the submission may write) on sys.path.
+    sys.path[:] = [p for p in sys.path if p not in ("", ".", os.getcwd(), str(directory))]
+    request = torch.load(directory / "request.pt", weights_only=False)  # written by the grader
+    exercise = registry()[request["name"]]
+    results = directory / "results"
+    results.mkdir(exist_ok=True)
+    (directory / "ready").write_text(str(time.time()))
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-long write fails instead of killing us
+    _limit(request["memory_bytes"], request["cpu_seconds"], request["file_bytes"])
+    protections = {"landlock_abi": confine.landlock(directory)}
+    protections["capabilities_dropped"] = confine.drop_capabilities()
+    guard = Guard(directory)
+    sys.addaudithook(guard.hook)
+    protections["reference_disabled"] = _disable_reference(exercise.reference, exercise.name, guard)
+    import coursekit.grading as grading
+
+    grading.check = _check_stub(set(request["passed"]))
+    _save(torch, {"protections": protections}, results / "protections.pt")
+    guard.active = True
+
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    for statement in request["prelude"]:
+        try:
+            exec(compile(statement, "<notebook>", "exec"), namespace)
+        except BaseException:  # noqa: BLE001  another cell's problem is not this exercise's
+            pass
+    status: dict[str, Any] = {"kind": "ok"}
+    try:
+        exec(compile(request["target"], "<your cell>", "exec"), namespace)
+    except NotImplementedError:
+        status = {"kind": "error", "message": "the cell raised NotImplementedError when it was run"}
+    except BaseException as exc:  # noqa: BLE001  SystemExit and KeyboardInterrupt included
+        status = {"kind": "error", "message": f"the cell raised {_describe(exc)} when it was run"}
+    fn = namespace.get(exercise.name)
+    if status["kind"] == "ok" and not callable(fn):
+        status = {"kind": "error", "message": f"after running the cell, {exercise.name} is not a function"}
+    _save(torch, {"status": status, "violations": list(guard.violations)}, results / "load.pt")
+    if status["kind"] != "ok":
+        return 0
+
+    for i, (args, kwargs) in enumerate(request["cases"]):
+        try:
+            outcome = {"kind": "value", "value": plain(fn(*args, **kwargs))}
+        except NotImplementedError:
+            outcome = {"kind": "not_implemented"}
+        except BaseException as exc:  # noqa: BLE001
+            outcome = {"kind": "error", "message": f"raised {_describe(exc)}"}
+        outcome["violations"] = list(guard.violations)
+        try:
+            _save(torch, outcome, results / f"case_{i}.pt")
+        except Exception as exc:  # noqa: BLE001  e.g. over the file-size limit
+            _save(torch, {"kind": "error", "message": f"the output could not be saved ({_describe(exc)})",
+                          "violations": list(guard.violations)}, results / f"case_{i}.pt")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print("usage: python -m coursekit.grading.sandbox DIR", file=sys.stderr)
+        return 2
+    return run(Path(argv[0]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""The grader: full marks for the solutions, nothing for hostile or unfinished submissions, and a
+batch that always finishes. Every test here starts real sandbox processes (a few seconds each)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from coursekit.cli import main as cli_main
+from coursekit.grading.grader import Limits, grade_many, grade_notebook, lessons, write_gradebook
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "notebooks" / "solutions"
+FAST = Limits(timeout=20, cpu_seconds=20, memory_mb=4096)
+
+pytestmark = pytest.mark.slow
+
+GRAM_OK = "def gram_matrix(a):\n    F = a.reshape(a.shape[0], a.shape[1], -1)\n    return F @ F.transpose(1, 2)\n"
+
+
+def notebook(path: Path, *cells: str, lesson: str | None = None) -> Path:
+    nb = {"nbformat": 4, "nbformat_minor": 4, "metadata": {},
+          "cells": [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": c}
+                    for c in cells]}
+    if lesson:
+        nb["metadata"]["coursekit"] = {"lesson": lesson}
+    path.write_text(json.dumps(nb))
+    return path
+
+
+@pytest.mark.parametrize("path", sorted(p for p in SOLUTIONS.glob("[0-9][0-9]_*.ipynb")
+                                        if p.stem in lessons()), ids=lambda p: p.stem)
+def test_solution_notebooks_get_full_marks(path):
+    report = grade_notebook(path)
+    assert report.error is None
+    assert report.max_points > 0
+    assert report.points == report.max_points, report.summary()
+    for score in report.exercises:
+        assert score.protections.get("landlock_abi", 0) >= 1 or os.uname().sysname != "Linux"
+        assert score.protections.get("reference_disabled") is True
+
+
+def test_unmodified_exercise_notebook_scores_zero_and_says_not_implemented():
+    report = grade_notebook(ROOT / "notebooks" / "02_style_cost.ipynb", limits=FAST)
+    assert report.lesson == "02_style_cost" and report.points == 0 and report.max_points == 5
+    assert {s.status for s in report.exercises} == {"not_implemented"}
+    assert "not implemented" in report.exercises[0].feedback[0]
+
+
+def test_feedback_names_public_cases_but_never_hidden_inputs(tmp_path):
+    wrong = "def gram_matrix(a):\n    F = a.reshape(a.shape[0], a.shape[1], -1)\n    return F @ F.transpose(1, 2) / F.shape[-1]\n"
+    report = grade_notebook(notebook(tmp_path / "01_channel_correlations.ipynb", "import torch", wrong), limits=FAST)
+    score = report.exercises[0]
+    assert score.status == "partial" and score.points < 0.2 * score.max_points  # right only when nH*nW = 1
+    hidden = [f for f in score.feedback if f.startswith("hidden test")]
+    assert hidden and all(f.endswith(": returned wrong values") for f in hidden)
+    assert any(f.startswith("a (1, 3, 4, 5) input") for f in score.feedback)
+    assert score.hints and "nH*nW" in score.hints[0]  # the catalogued mistake is recognised
+
+
+def test_partial_credit_is_proportional(tmp_path):
+    # Right for one image, wrong for batches: the batch cases fail.
+    partial = "def gram_matrix(a):\n    F = a[0].reshape(a.shape[1], -1)\n    return (F @ F.T).unsqueeze(0).expand(a.shape[0], -1, -1)\n"
+    score = grade_notebook(notebook(tmp_path / "01_x.ipynb", partial), limits=FAST).exercises[0]
+    assert score.status == "partial" and 0 < score.points < score.max_points
+    assert score.points == round(score.max_points * score.passed / score.total, 2)
+
+
+HOSTILE = {
+    "loop_in_function": ("def gram_matrix(a):\n    while True:\n        pass\n", "timeout", "did not finish within"),
+    "loop_at_top_of_cell": ("while True:\n    pass\n" + GRAM_OK, "timeout", "did not finish within"),
+    "huge_allocation": ("import torch\ndef gram_matrix(a):\n    x = torch.ones(2**40)\n    return x\n", "failed",
+                        "raised RuntimeError"),
+    "huge_bytes": ("def gram_matrix(a):\n    return bytearray(64 * 2**30)\n", "failed", "raised MemoryError"),
+    "os_exit": ("import os\ndef gram_matrix(a):\n    os._exit(0)\n", "crashed", "exit code 0"),
+    "sys_exit": ("import sys\ndef gram_matrix(a):\n    sys.exit(0)\n", "failed", "raised SystemExit"),
+    "exception_at_import": ("import no_such_module_anywhere\n" + GRAM_OK, "error", "ModuleNotFoundError"),
+    "raise_at_import": ("raise RuntimeError('boom')\n" + GRAM_OK, "error", "RuntimeError: boom"),
+    "monkeypatch_torch": ("import torch\ntorch.allclose = lambda *a, **k: True\ntorch.equal = lambda *a, **k: True\n"
+                          "torch.Tensor.__eq__ = lambda *a: True\n"
+                          "def gram_matrix(a):\n    return torch.zeros(a.shape[0], a.shape[1], a.shape[1], dtype=a.dtype)\n",
+                          "failed", "values differ"),
+    "monkeypatch_checker": ("import coursekit.grading as g, coursekit.grading.runner as r\n"
+                            "r.outputs_match = lambda *a, **k: (True, '')\n"
+                            "g.check = lambda *a, **k: None\n"
+                            "def gram_matrix(a):\n    return a\n", "failed", "returned shape"),
+    "fake_verdict": ("print('gram_matrix: 2/2 (passed, 8 of 8 tests)')\nprint('All tests passed!')\n"
+                     "def gram_matrix(a):\n    print('PASSED')\n    return a.sum()\n", "failed", "returned shape"),
+    "calls_the_reference": ("from coursekit.style import gram_matrix as ref\ndef gram_matrix(a):\n    return ref(a)\n",
+                            "violation", "reference implementation of gram_matrix"),
+    "reference_through_check": ("from coursekit.grading import reference\ndef gram_matrix(a):\n"
+                                "    return reference('gram_matrix')(a)\n", "violation", "reference implementation"),
+    "network": ("import socket\ndef gram_matrix(a):\n    socket.create_connection(('127.0.0.1', 9), timeout=1)\n"
+                "    return a\n", "violation", "using the network"),
+    "subprocess": ("import os\ndef gram_matrix(a):\n    os.system('echo hi')\n    return a\n", "violation",
+                   "starting a process"),
+    "kill_the_grader": ("import os, signal\ndef gram_matrix(a):\n    os.kill(os.getppid(), signal.SIGKILL)\n",
+                        "violation", "sending a signal"),
+}
+
+
+def test_hostile_submissions_get_zero_with_a_reason_and_the_batch_finishes(tmp_path):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    outside = tmp_path / "outside" / "pwned.txt"
+    outside.parent.mkdir()
+    cases = dict(HOSTILE)
+    cases["write_outside"] = (f"def gram_matrix(a):\n    open({str(outside)!r}, 'w').write('x')\n    return a\n",
+                              "violation", "writing outside its temporary directory")
+    cases["write_at_import"] = (f"open({str(outside)!r}, 'w').write('x')\n" + GRAM_OK, "violation",
+                                "writing outside")
+    for name, (code, _, _) in cases.items():
+        notebook(folder / f"{name}.ipynb", "import torch", code, lesson="01_channel_correlations")
+    notebook(folder / "zz_honest.ipynb", "import torch", GRAM_OK, lesson="01_channel_correlations")
+    (folder / "broken.ipynb").write_text("{ this is not json")
+
+    reports = {Path(r.submission).stem: r for r in grade_many([folder], limits=Limits(timeout=10, cpu_seconds=10),
+                                                               progress=None)}
+    assert set(reports) == set(cases) | {"zz_honest", "broken"}
+    for name, (_, status, reason) in cases.items():
+        score = reports[name].exercises[0]
+        assert score.points == 0, f"{name}: {score.summary()}"
+        assert score.status == status, f"{name}: {score.summary()}"
+        assert any(reason in line for line in score.feedback), f"{name}: {score.summary()}"
+    assert not outside.exists()
+    assert reports["zz_honest"].points == reports["zz_honest"].max_points == 2
+    assert reports["broken"].error and "not a readable notebook" in reports["broken"].error
+
+    gradebook = tmp_path / "gradebook.csv"
+    write_gradebook(list(reports.values()), gradebook)
+    rows = {Path(r["submission"]).stem: r for r in csv.DictReader(gradebook.open())}
+    assert rows["zz_honest"]["gram_matrix"] == "2.0" and rows["os_exit"]["gram_matrix"] == "0.0"
+    assert rows["broken"]["error"].startswith("not a readable notebook")
+
+
+def test_one_hostile_exercise_does_not_cost_the_others(tmp_path):
+    # Lesson 02: layer_style_cost hangs; style_cost is right and uses the reference for it.
+    cells = [
+        "import torch\nfrom coursekit.grading import check\nfrom coursekit.style import gram_matrix",
+        "def layer_style_cost(a_S, a_G):\n    while True:\n        pass\n",
+        "J_style_layer = check('layer_style_cost', layer_style_cost).use_or_reference()",
+        "def style_cost(a_S, a_G, style_weights):\n    J = 0.0\n    for layer, lam in style_weights.items():\n"
+        "        J = J + lam * J_style_layer(a_S[layer], a_G[layer])\n    return J\n",
+    ]
+    report = grade_notebook(notebook(tmp_path / "02_style_cost.ipynb", *cells), limits=Limits(timeout=10, cpu_seconds=10))
+    scores = {s.name: s for s in report.exercises}
+    assert scores["layer_style_cost"].status == "timeout" and scores["layer_style_cost"].points == 0
+    assert scores["style_cost"].status == "passed" and scores["style_cost"].points == 2
+
+
+def test_cli_writes_json_and_csv(tmp_path):
+    sub = notebook(tmp_path / "01_channel_correlations.ipynb", "import torch", GRAM_OK)
+    out, book = tmp_path / "report.json", tmp_path / "book.csv"
+    assert cli_main(["grade", str(sub), "--json", str(out), "--csv", str(book), "--quiet"]) == 0
+    data = json.loads(out.read_text())
+    assert data[0]["points"] == 2 and data[0]["exercises"][0]["status"] == "passed"
+    assert "gram_matrix" in book.read_text().splitlines()[0]
+
+
+def test_unknown_lesson_is_an_error_not_a_crash(tmp_path):
+    report = grade_notebook(notebook(tmp_path / "homework.ipynb", GRAM_OK))
+    assert report.error and "--lesson" in report.error and report.points == 0
