@@ -51,7 +51,9 @@ __all__ = [
     "check_finite_differences",
     "finite_difference_errors",
     "gradient_to_pixels",
+    "gradient_image",
     "plot_fd_errors",
+    "plot_relu_mask",
 ]
 
 
@@ -260,6 +262,50 @@ def plot_fd_errors(
     ax.grid(True, which="major", alpha=0.3)
     ax.legend()
     return lines
+
+
+def plot_relu_mask(x: Tensor, target: Tensor, axes: Sequence[Axes] | None = None) -> list:
+    """The ReLU mask on one row of units: content cost L = 1/2 sum (ReLU(x) - target)^2.
+
+    Left: pre-activations x, outputs F = ReLU(x) and targets P. Right: dL/dF = F - P (what the cost
+    asks of F) against dL/dx = (F - P) [F > 0] (what reaches x through the rectifier); grey bands
+    mark the units that are off. x and target are 1-D. Returns the two axes.
+    """
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+    x, target = x.detach().double().reshape(-1), target.detach().double().reshape(-1)
+    F = x.relu()
+    dF = F - target  # dL/dF
+    dX = content_cost_gradient(target.view(1, 1, 1, -1), F.view(1, 1, 1, -1)).reshape(-1)  # dL/dx
+    pos = torch.arange(len(x)).numpy()
+    for ax in axes:
+        for i in pos[(F == 0).numpy()]:
+            ax.axvspan(i - 0.5, i + 0.5, color="0.88", lw=0)
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_xticks(pos)
+        ax.set_xlabel("unit $j$ (grey: off, $F_j = 0$)")
+    axes[0].bar(pos - 0.2, x.numpy(), 0.4, color="tab:blue", alpha=0.5, label="pre-activation $X_j$")
+    axes[0].plot(pos, F.numpy(), "o", color="tab:blue", label="$F_j = \\max(0, X_j)$")
+    axes[0].plot(pos, target.numpy(), "x", color="tab:red", ms=8, label="target $P_j$")
+    axes[0].set_title("features and target")
+    axes[1].bar(pos - 0.2, dF.numpy(), 0.4, color="tab:orange", label="$\\partial L/\\partial F_j = F_j - P_j$")
+    axes[1].bar(pos + 0.2, dX.numpy(), 0.4, color="tab:green", label="$\\partial L/\\partial X_j$ (masked)")
+    axes[1].set_title("the gradient before and after the rectifier")
+    for ax in axes:  # room above the data for a legend that covers nothing
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi + 0.45 * (hi - lo))
+        ax.legend(fontsize=8, loc="upper left", ncol=3)
+    return list(axes)
+
+
+def gradient_image(grad: Tensor) -> Tensor:
+    """A signed pixel gradient (1, 3, H, W) shown as an image in [0, 1]: 0.5 is zero, each colour
+    channel's sign and size scaled by the largest |entry| (so only the pattern, not the scale, shows)."""
+    g = grad.detach()
+    scale = g.abs().max()
+    return (0.5 + 0.5 * g / scale).clamp(0, 1) if scale > 0 else torch.full_like(g, 0.5)
 
 
 # ---- from a layer back to the pixels ---------------------------------------------------------
