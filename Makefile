@@ -9,7 +9,9 @@ PORT ?= 8888
 # JupyterLab refuses to run as root unless told to (containers often run as root).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test env notebooks clean-env
+.PHONY: lab test env notebooks exercises clean-env
+# JupyterLab lists the learners' exercise notebooks before the solutions/ folder.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 env: $(STAMP)
 
@@ -19,18 +21,27 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name coursekit --display-name "Python (coursekit)"
+	mkdir -p $(dir $(LAB_SETTINGS))
+	echo '{"@jupyterlab/filebrowser-extension:browser": {"sortNotebooksFirst": true}}' > $(LAB_SETTINGS)
 	touch $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --port=$(PORT) $(ALLOW_ROOT)
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --port=$(PORT) $(ALLOW_ROOT) \
+		--ServerApp.default_url=/lab/tree/00_setup_check.ipynb
 
 # Tests never download: COURSEKIT_OFFLINE=1 makes every weight request use the labelled fallback.
 test: $(STAMP)
 	COURSEKIT_OFFLINE=1 MPLBACKEND=Agg $(BIN)/python -m pytest
 
-# Re-execute every lesson in place so the stored outputs are real (never edit outputs by hand).
+# Re-execute every solution notebook in place so the stored outputs are real (never edit outputs
+# by hand), then regenerate and execute the learners' exercise notebooks from them.
 notebooks: $(STAMP)
-	COURSEKIT_OFFLINE=1 $(BIN)/python -m coursekit.notebooks notebooks/[0-9]*.ipynb
+	COURSEKIT_OFFLINE=1 $(BIN)/python -m coursekit.notebooks notebooks/solutions/[0-9]*.ipynb
+	$(MAKE) exercises
+
+# notebooks/NN_*.ipynb from notebooks/solutions/NN_*.ipynb: solutions replaced by stubs, then executed.
+exercises: $(STAMP)
+	COURSEKIT_OFFLINE=1 $(BIN)/python -m coursekit exercises
 
 clean-env:
 	rm -rf $(VENV)
