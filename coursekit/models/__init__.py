@@ -6,6 +6,10 @@
 - :mod:`~coursekit.models.weights`: seeded random init, ImageNet weights (cache, offline fallback), files
 - :mod:`~coursekit.models.zoo`: ``alexnet()``, ``vgg11()`` ... ``vgg19_bn()``, ``get_model(name)``
 - :mod:`~coursekit.models.features`: ``FeatureExtractor`` returning ``{layer name: feature map}``
+- :mod:`~coursekit.models.arithmetic`: output sizes, parameter counts, receptive-field recursion
+- :mod:`~coursekit.models.summary`: ``summarize("vgg16")``, per-layer shapes, parameters, MACs, fields
+- :mod:`~coursekit.models.mini`: miniature AlexNet- and VGG-style networks for digits (lesson 08)
+- :mod:`~coursekit.models.filters`: first-layer filters as RGB tiles
 
 Typical use::
 
@@ -16,8 +20,20 @@ Typical use::
 """
 
 from coursekit.models.alexnet import AlexNet, alexnet_cfg, make_alexnet_layers
+from coursekit.models.arithmetic import (
+    Field,
+    conv_output_size,
+    conv_params,
+    receptive_field,
+    receptive_field_step,
+    receptive_fields,
+    vgg_param_count,
+)
 from coursekit.models.features import IMAGENET_MEAN, IMAGENET_STD, FeatureExtractor, feature_extractor
+from coursekit.models.filters import filter_tiles, show_filters
 from coursekit.models.layers import architectures, infer_arch, layer_index, layer_kind, layer_names
+from coursekit.models.mini import MiniConfig, MiniNet, build_mini, mini_cfgs
+from coursekit.models.summary import LayerSummary, Summary, format_count, summarize
 from coursekit.models.vgg import VGG, build_vgg, cfgs, make_layers, vgg_archs
 from coursekit.models.weights import (
     IMAGENET_WEIGHTS,
@@ -91,4 +107,23 @@ __all__ = [
     "IMAGENET_STD",
     "FeatureExtractor",
     "feature_extractor",
+    # convolution arithmetic and summaries
+    "conv_output_size",
+    "conv_params",
+    "vgg_param_count",
+    "Field",
+    "receptive_field_step",
+    "receptive_fields",
+    "receptive_field",
+    "LayerSummary",
+    "Summary",
+    "summarize",
+    "format_count",
+    "filter_tiles",
+    "show_filters",
+    # miniature networks
+    "MiniConfig",
+    "mini_cfgs",
+    "MiniNet",
+    "build_mini",
 ]
