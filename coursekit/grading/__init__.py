@@ -19,6 +19,7 @@ EXERCISE_MODULES = (
     "coursekit.grading.cost_gradient_exercises",  # lesson 05: the costs' gradients by hand
     "coursekit.gan.exercises",  # lesson 06: GAN losses
     "coursekit.models.exercises",  # lesson 08: convolution arithmetic
+    "coursekit.gradient_flow.exercises",  # lesson 09: Xavier and He scales
 )
 
 

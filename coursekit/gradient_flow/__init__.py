@@ -1,0 +1,16 @@
+"""Vanishing and exploding gradients (lesson 09).
+
+``mlp`` (a deep MLP from one config: depth, width, sigmoid/tanh/ReLU, too small / too large /
+Xavier / He initialisation, batch norm, residual connections), ``analysis`` (per-layer gradient
+norms and activation statistics from one pass, the Jacobian-product view, clipping by global
+norm, a short SGD run on the digits), ``plots`` (the lesson's and the panel's figures).
+"""
+
+from .analysis import (GradientReport, JacobianView, batch, clip_by_global_norm, clip_grad_norm_, digits_data,
+                       global_norm, gradient_report, jacobian_view, train_mlp)
+from .mlp import ACTIVATIONS, INITS, DeepMLP, MLPConfig, init_std, make_mlp
+from .plots import activation_histograms, grad_norm_profile
+
+__all__ = ["GradientReport", "JacobianView", "batch", "clip_by_global_norm", "clip_grad_norm_", "digits_data",
+           "global_norm", "gradient_report", "jacobian_view", "train_mlp", "ACTIVATIONS", "INITS", "DeepMLP",
+           "MLPConfig", "init_std", "make_mlp", "activation_histograms", "grad_norm_profile"]

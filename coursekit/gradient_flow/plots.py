@@ -1,0 +1,82 @@
+"""Lesson 09's figures: per-layer gradient norms on a log scale and activation histograms by depth.
+
+Both take ``ax=None`` (a new figure) and return what they drew, so the panel and tests use them headless.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+
+from .analysis import GradientReport
+
+__all__ = ["grad_norm_profile", "activation_histograms", "select_layers"]
+
+
+def _axes(ax: Axes | None, figsize=(6, 3.5)) -> Axes:
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        ax = plt.subplots(figsize=figsize)[1]
+    return ax
+
+
+def grad_norm_profile(report: GradientReport, ax: Axes | None = None, *, which: str = "weights",
+                      label: str | None = None, scale: float = 1.0, **plot_kwargs) -> list:
+    """Plot ||dL/dW^[l]||_F (``which="weights"``, l = 1..L+1, the output layer last) or ||dL/da^[l]||
+    (``"activations"``, l = 1..L) against l on a log axis; ``scale`` multiplies every value (a
+    clipping factor). Zeros (underflow) are masked. Returns the Line2D list."""
+    ax = _axes(ax)
+    values = {"weights": report.weight_grad_norms, "activations": report.activation_grad_norms}.get(which)
+    if values is None:
+        raise ValueError(f"which must be 'weights' or 'activations', got {which!r}")
+    ys = np.asarray(values, dtype=float) * scale
+    lines = ax.plot(np.arange(1, len(ys) + 1), ys, marker="o", ms=3, label=label, **plot_kwargs)
+    ax.set_yscale("log", nonpositive="mask")
+    ax.set_xlabel("layer l (input side → output side)")
+    ax.set_ylabel("‖dL/dW$^{[l]}$‖" if which == "weights" else "‖dL/da$^{[l]}$‖")
+    return lines
+
+
+def select_layers(depth: int, count: int = 5) -> list[int]:
+    """``count`` layer numbers (1-based) spread evenly from 1 to ``depth``, both ends included."""
+    return sorted({int(round(v)) for v in np.linspace(1, depth, min(count, depth))})
+
+
+def activation_histograms(report: GradientReport, ax: Axes | None = None, *, layers: Sequence[int] | None = None,
+                          bins: int = 50, value_range: tuple[float, float] | None = None) -> list:
+    """Overlaid step histograms (densities) of a^[l] for some layers (1-based; default five spread
+    through the depth), coloured from dark (first) to yellow (last). The x range is g's range
+    (sigmoid (0, 1), tanh (-1, 1)) unless residual connections or ReLU make it open; then it is the
+    data's. Returns the histogram patches."""
+    ax = _axes(ax)
+    layers = list(layers) if layers is not None else select_layers(report.depth)
+    bad = [l for l in layers if not 1 <= l <= report.depth]
+    if bad:
+        raise ValueError(f"layers {bad} do not exist; the network has layers 1..{report.depth}")
+    if value_range is None:
+        cfg = report.config
+        if not cfg.residual and cfg.activation == "sigmoid":
+            value_range = (0.0, 1.0)
+        elif not cfg.residual and cfg.activation == "tanh":
+            value_range = (-1.0, 1.0)
+        else:
+            values = np.concatenate([report.activations[l - 1].reshape(-1).numpy() for l in layers])
+            lo, hi = float(values.min()), float(values.max())
+            value_range = (lo, hi) if hi > lo else (lo - 1.0, hi + 1.0)
+    import matplotlib
+
+    cmap = matplotlib.colormaps["viridis"]
+    drawn = []
+    for i, l in enumerate(layers):
+        a = report.activations[l - 1].reshape(-1).numpy()
+        colour = cmap(i / max(1, len(layers) - 1))
+        _, _, patches = ax.hist(a, bins=bins, range=value_range, density=True, histtype="step", lw=1.4,
+                                color=colour, label=f"layer {l} (std {report.activation_std[l - 1]:.2g})")
+        drawn.extend(patches)
+    ax.set_xlabel("activation value a$^{[l]}$")
+    ax.set_ylabel("density")
+    ax.legend(fontsize=7)
+    return drawn
