@@ -1,6 +1,6 @@
 """The content and style costs differentiated by hand, and the tools to check such derivatives (lesson 05).
 
-Gatys, Ecker & Bethge (2015), "A Neural Algorithm of Artistic Style", eqs. 2 and 5. For layer l,
+Gatys, Ecker & Bethge (2015), "A Neural Algorithm of Artistic Style", eqs. 2 and 6. For layer l,
 F^l is the generated image's feature matrix of shape (N_l, M_l): N_l = nC channels (rows),
 M_l = nH*nW positions (columns); the course's activation a^[l](G) of shape (nC, nH, nW) unrolled.
 P^l is the content image's, A^l = F_S F_S^T the style image's Gram matrix, G^l = F^l (F^l)^T.
@@ -71,7 +71,7 @@ def relu_mask(a: Tensor) -> Tensor:
 
 
 def content_cost_gradient(a_C: Tensor, a_G: Tensor, relu: bool = True) -> Tensor:
-    """Gradient of the content cost L = 1/2 sum (F - P)^2 (Gatys et al. 2015, eq. 2).
+    """Gradient of the content cost L = 1/2 sum (F - P)^2 (Gatys et al. 2015, eqs. 1 and 2).
 
         dL/dF_ij = (F - P)_ij                       (relu=False)
         dL/dX_ij = (F - P)_ij if F_ij > 0 else 0    (relu=True, F = ReLU(X))
@@ -92,7 +92,7 @@ def content_cost_gradient(a_C: Tensor, a_G: Tensor, relu: bool = True) -> Tensor
 
 
 def style_layer_gradient(a_S: Tensor, a_G: Tensor, relu: bool = True) -> Tensor:
-    """Gradient of the layer style cost E_l = 1/(4 N^2 M^2) sum (G - A)^2 (Gatys et al. 2015, eq. 5).
+    """Gradient of the layer style cost E_l = 1/(4 N^2 M^2) sum (G - A)^2 (Gatys et al. 2015, eqs. 4 and 6).
 
         dE/dF_ij = 1/(N^2 M^2) ((F^T (G - A))_ji = 1/(N^2 M^2) ((G - A) F)_ij    (relu=False)
         dE/dX_ij = the same if F_ij > 0 else 0                                   (relu=True)

@@ -240,3 +240,25 @@ def test_transposed_result_gets_its_hint():
 def test_content_mistakes_get_their_hint(wrong, words):
     result = run_exercise(EXERCISES["content_cost_gradient"], wrong)
     assert not result.passed and result.hints and words in result.hints[0], result.verdict()
+
+
+# ---- figures (headless) --------------------------------------------------------------------------
+def test_plots_draw_and_return_what_they_drew():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    axes = cg.plot_relu_mask(t([1.0, -0.5, 0.3]), t([0.5, 0.2, 0.9]))
+    assert len(axes) == 2 and len(axes[1].patches) >= 6  # two bars per unit (+ grey bands)
+    lines = cg.plot_fd_errors([1e-3, 1e-2], {"float64": [1e-8, 1e-6]}, h_mark=1e-3)
+    assert len(lines) == 2 and lines[0].axes.get_xscale() == "log"
+    plt.close("all")
+
+
+def test_gradient_image_maps_zero_to_grey():
+    g = t([[[[0.0, 2.0], [-2.0, 1.0]]]]).expand(1, 3, 2, 2)
+    img = cg.gradient_image(g)
+    assert img.min() >= 0 and img.max() <= 1
+    assert torch.allclose(img[0, 0], t([[0.5, 1.0], [0.0, 0.75]]))
+    assert torch.equal(cg.gradient_image(torch.zeros(1, 3, 2, 2)), torch.full((1, 3, 2, 2), 0.5))
