@@ -39,7 +39,7 @@ def test_make_mlp_draws_weights_with_that_std_and_is_seeded():
     assert w.shape == (256, 256) and w.dtype == torch.float64
     assert float(w.std()) == pytest.approx(init_std(256, 256, "he"), rel=0.02)
     assert float(model.blocks[0].linear.weight.detach().std()) == pytest.approx(init_std(64, 256, "he"), rel=0.03)
-    assert all(float(b.linear.bias.abs().max()) == 0.0 for b in model.blocks)
+    assert all(float(b.linear.bias.detach().abs().max()) == 0.0 for b in model.blocks)
     again = make_mlp(MLPConfig(depth=3, width=256, in_dim=64, activation="relu", init="he"))
     assert torch.equal(w, again.blocks[1].linear.weight)
     other = make_mlp(MLPConfig(depth=3, width=256, in_dim=64, activation="relu", init="he", seed=1))
@@ -108,6 +108,7 @@ def test_weight_grad_norms_equal_backward(xy):
     F.cross_entropy(model(xy[0]), xy[1]).backward()
     norms = [float(lin.weight.grad.norm()) for lin in model.linears()]
     assert norms == pytest.approx(r.weight_grad_norms, rel=1e-12)
+    assert r.global_grad_norm == pytest.approx(float(global_norm([p.grad for p in model.parameters()])), rel=1e-12)
 
 
 # ---- Jacobians ---------------------------------------------------------------------------------

@@ -69,6 +69,7 @@ def _g_prime(name: str, z: Tensor) -> Tensor:
 class GradientReport:
     """What one forward/backward pass shows, per layer. Lists over hidden layers l = 1..L unless said.
 
+    ``global_grad_norm``: ||g|| over every parameter (what clipping looks at);
     ``weight_grad_norms``: ||dL/dW^[l]||_F for l = 1..L+1 (the last is the output layer);
     ``activation_grad_norms``: ||dL/da^[l]||_F over the batch; ``activation_mean``/``activation_std``:
     of a^[l] over batch and units; ``saturated``: fraction of units with g'(z^[l]) < 1% of g''s
@@ -77,6 +78,7 @@ class GradientReport:
 
     config: MLPConfig
     loss: float
+    global_grad_norm: float
     weight_grad_norms: list[float]
     activation_grad_norms: list[float]
     activation_mean: list[float]
@@ -104,15 +106,18 @@ def gradient_report(model: DeepMLP, x: Tensor, y: Tensor) -> GradientReport:
     model.train()
     logits, zs, acts = model.forward_with_activations(x)
     loss = F.cross_entropy(logits, y)
-    weights = [linear.weight for linear in model.linears()]
-    grads = torch.autograd.grad(loss, weights + acts)
-    w_grads, a_grads = grads[:len(weights)], grads[len(weights):]
+    params = list(model.parameters())
+    grads = torch.autograd.grad(loss, params + acts)
+    p_grads, a_grads = grads[:len(params)], grads[len(params):]
+    by_param = {id(p): g for p, g in zip(params, p_grads)}
+    w_grads = [by_param[id(linear.weight)] for linear in model.linears()]
     name = model.config.activation
     g_max = 0.25 if name == "sigmoid" else 1.0
     with torch.no_grad():
         return GradientReport(
             config=model.config,
             loss=float(loss),
+            global_grad_norm=float(global_norm(p_grads)),
             weight_grad_norms=[float(g.norm()) for g in w_grads],
             activation_grad_norms=[float(g.norm()) for g in a_grads],
             activation_mean=[float(a.mean()) for a in acts],
