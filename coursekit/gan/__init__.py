@@ -1,11 +1,16 @@
-"""Generative adversarial networks (Goodfellow et al. 2014) on toy data: lessons 06-07.
+"""Generative adversarial networks (Goodfellow et al. 2014): lessons 06-07.
 
 ``losses`` (L_D, minimax and non-saturating generator losses on logits), ``data`` (toy
 distributions and noise priors), ``models`` (MLP G and D), ``train`` (Algorithm 1 as plain
-functions), ``metrics`` (D*, JSD, mode coverage), ``plots`` (decision surface and samples).
+functions), ``metrics`` (D*, JSD, mode coverage), ``plots`` (decision surface, sample grids, D curves);
+for lesson 07: ``dcgan`` (DCGAN G and D from a config), ``digits`` (digit images, offline),
+``dcgan_train`` (``train_dcgan`` over ``train_gan``, fixed-noise grids, latent interpolation).
 """
 
 from .data import ToyData, noise_sampler, toy_data
+from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator, conv_transpose_output_size, make_dcgan
+from .dcgan_train import generate, interpolate_latents, train_dcgan
+from .digits import DigitImages, load_digit_images
 from .losses import discriminator_loss, generator_loss, value_function
 from .metrics import jsd_estimate, mode_coverage, optimal_discriminator
 from .models import Discriminator, Generator, make_gan
@@ -13,4 +18,6 @@ from .train import discriminator_step, generator_step, make_optimizers, train_ga
 
 __all__ = ["ToyData", "noise_sampler", "toy_data", "discriminator_loss", "generator_loss", "value_function",
            "jsd_estimate", "mode_coverage", "optimal_discriminator", "Discriminator", "Generator", "make_gan",
-           "discriminator_step", "generator_step", "make_optimizers", "train_gan"]
+           "discriminator_step", "generator_step", "make_optimizers", "train_gan",
+           "DCGANConfig", "DCGANDiscriminator", "DCGANGenerator", "conv_transpose_output_size", "make_dcgan",
+           "generate", "interpolate_latents", "train_dcgan", "DigitImages", "load_digit_images"]

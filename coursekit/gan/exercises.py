@@ -1,4 +1,5 @@
-"""Public checks of lesson 06's exercises: ``discriminator_loss`` and ``generator_loss``.
+"""Public checks of lesson 06's exercises (``discriminator_loss``, ``generator_loss``) and lesson 07's
+(``conv_transpose_output_size``).
 
 Listed in ``coursekit.grading.EXERCISE_MODULES``.
 Cases use float64 logits, including extreme ones (±60) where a naive log(sigmoid(.)) breaks.
@@ -10,6 +11,7 @@ import torch
 from torch import Tensor
 
 from ..grading.runner import Case, Exercise, Mistake, Property
+from .dcgan import conv_transpose_output_size
 from .losses import discriminator_loss, generator_loss
 
 __all__ = ["EXERCISES"]
@@ -138,4 +140,81 @@ GENERATOR_LOSS = Exercise(
     generic_hint="non-saturating: mean(softplus(-l)); minimax: -mean(softplus(l)) (= mean log(1 - sigmoid(l))).",
 )
 
-EXERCISES: dict[str, Exercise] = {e.name: e for e in (DISCRIMINATOR_LOSS, GENERATOR_LOSS)}
+
+# ---- conv_transpose_output_size (lesson 07) -------------------------------------------------
+def _sizes(*args):
+    return lambda: (args, {})
+
+
+def _t_conv_formula(n, k, s, p, op=0):
+    return (n + 2 * p - k) // s + 1
+
+
+def _t_no_minus_one(n, k, s, p, op=0):
+    return n * s - 2 * p + k + op
+
+
+def _t_padding_once(n, k, s, p, op=0):
+    return (n - 1) * s - p + k + op
+
+
+def _t_padding_added(n, k, s, p, op=0):
+    return (n - 1) * s + 2 * p + k + op
+
+
+def _t_no_output_padding(n, k, s, p, op=0):
+    return (n - 1) * s - 2 * p + k
+
+
+def _t_torch_agrees(fn, ref) -> str | None:
+    layer = torch.nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=1)
+    torch_side = layer(torch.zeros(1, 1, 5, 5)).shape[-1]
+    got = fn(5, 3, 2, 1, 1)
+    return None if got == torch_side else (f"nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=1) "
+                                           f"turns 5x5 into {torch_side}x{torch_side}; you said {got}")
+
+
+def _t_int(fn, ref) -> str | None:
+    got = fn(4, 4, 2, 1)
+    return None if isinstance(got, int) else (f"returned {type(got).__name__}; a size is a whole number of "
+                                              "pixels: return an int (no '/' division is needed)")
+
+
+CONV_TRANSPOSE_OUTPUT_SIZE = Exercise(
+    name="conv_transpose_output_size",
+    reference=conv_transpose_output_size,
+    lesson="07_dcgan",
+    points=2,
+    cases=[
+        Case("G's middle layer at 16 px: n_in 4, k 4, s 2, p 1", _sizes(4, 4, 2, 1)),
+        Case("G's first layer at 16 px: n_in 1, k 4, s 1, p 0", _sizes(1, 4, 1, 0)),
+        Case("G's middle layer at 28 px: n_in 7, k 4, s 2, p 1", _sizes(7, 4, 2, 1)),
+        Case("n_in 5, k 5, s 3, p 2", _sizes(5, 5, 3, 2)),
+        Case("with output_padding: n_in 3, k 3, s 2, p 1, output_padding 1", _sizes(3, 3, 2, 1, 1)),
+    ],
+    properties=[
+        Property("agrees with nn.ConvTranspose2d", _t_torch_agrees),
+        Property("returns an int", _t_int),
+    ],
+    mistakes=[
+        Mistake(_t_conv_formula, "that is the output size of an ordinary (strided) convolution, which shrinks; "
+                "the transposed convolution enlarges: (n_in - 1)·s - 2p + k + output_padding."),
+        Mistake(_t_no_minus_one, "n_in pixels placed s apart span (n_in - 1)·s, not n_in·s: the last patch "
+                "starts at (n_in - 1)·s."),
+        Mistake(_t_padding_once, "padding p is cropped from BOTH borders: subtract 2p."),
+        Mistake(_t_padding_added, "in a transposed convolution padding REMOVES p pixels from each border "
+                "(it undoes the padding of the convolution it transposes): subtract 2p."),
+        Mistake(_t_no_output_padding, "output_padding adds that many pixels to one side: add it at the end."),
+    ],
+    generic_hint="n_out = (n_in - 1)·stride - 2·padding + kernel + output_padding.",
+    hidden=[
+        Case("n_in 2, k 4, s 2, p 1", _sizes(2, 4, 2, 1)),
+        Case("n_in 14, k 4, s 2, p 1", _sizes(14, 4, 2, 1)),
+        Case("28 px first layer: n_in 1, k 7, s 1, p 0", _sizes(1, 7, 1, 0)),
+        Case("n_in 6, k 5, s 3, p 2, output_padding 2", _sizes(6, 5, 3, 2, 2)),
+        Case("1x1 kernel, stride 1: n_in 10", _sizes(10, 1, 1, 0)),
+    ],
+)
+
+EXERCISES: dict[str, Exercise] = {e.name: e for e in (DISCRIMINATOR_LOSS, GENERATOR_LOSS,
+                                                      CONV_TRANSPOSE_OUTPUT_SIZE)}

@@ -3,9 +3,13 @@
 ``decision_surface`` draws D(x) as a heatmap under real (green) and generated (purple) samples,
 the generator's image of a grid of z (its "manifold"), and optionally the arrows -∇_x of the
 generator loss at the generated samples (where G is pushing them).
+For images (lesson 07): ``sample_grid`` draws a batch of G's samples, ``discriminator_curves`` the
+per-iteration D(x) and D(G(z)) with moving averages.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from matplotlib.axes import Axes
@@ -13,7 +17,7 @@ from torch import Tensor, nn
 
 from .losses import generator_loss
 
-__all__ = ["decision_surface"]
+__all__ = ["decision_surface", "sample_grid", "moving_average", "discriminator_curves"]
 
 REAL, FAKE = "#2ca02c", "#9467bd"
 
@@ -62,3 +66,56 @@ def decision_surface(D: nn.Module, G: nn.Module, x_real: Tensor, z: Tensor, *, l
     with torch.no_grad():
         d_fake = torch.sigmoid(D(fake)).mean().item()
     return {"surface": im, "real": real, "fake": fk, "D(G(z))": d_fake}
+
+
+def sample_grid(images: Tensor, *, nrow: int = 8, ax: Axes | None = None, title: str | None = None,
+                padding: int = 1):
+    """Draw a batch of images (n, C, H, W) with values in [-1, 1] (G's tanh range) as one grid,
+    ``nrow`` images per row, black = -1, white = +1 (fixed scale, not rescaled per grid).
+    Returns the ``AxesImage``."""
+    from torchvision.utils import make_grid
+
+    if images.dim() != 4:
+        raise ValueError(f"expected images of shape (n, C, H, W), got {tuple(images.shape)}")
+    if ax is None:
+        import matplotlib.pyplot as plt
+        ax = plt.subplots(figsize=(4, 4 * math.ceil(len(images) / nrow) / nrow))[1]
+    grid = make_grid(images.detach().cpu().float().clamp(-1, 1), nrow=nrow, padding=padding, pad_value=-1)
+    grid = (grid[0] + 1) / 2  # (H', W') in [0, 1]; make_grid repeats one channel three times
+    im = ax.imshow(grid.numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return im
+
+
+def moving_average(values, window: int) -> Tensor:
+    """Mean of each run of ``window`` consecutive values ('valid' part only): (n - window + 1,)."""
+    v = torch.as_tensor(values, dtype=torch.float64)
+    window = max(1, min(window, len(v)))
+    return v.unfold(0, window, 1).mean(1) if len(v) else v
+
+
+def discriminator_curves(history: dict, *, ax: Axes | None = None, window: int = 20,
+                         title: str | None = None, per_epoch: int | None = None) -> list:
+    """D(x) and D(G(z)) per iteration (faint) and their moving averages over ``window`` iterations,
+    with the equilibrium D = 1/2 dashed. ``per_epoch`` labels the x axis in epochs. Returns the lines."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+        ax = plt.subplots(figsize=(6, 3))[1]
+    lines = []
+    scale = 1.0 / per_epoch if per_epoch else 1.0
+    for key, colour in (("D(x)", REAL), ("D(G(z))", FAKE)):
+        v = torch.as_tensor(history[key], dtype=torch.float64)
+        steps = torch.arange(1, len(v) + 1) * scale
+        ax.plot(steps, v, color=colour, alpha=0.25, lw=0.7)
+        smooth = moving_average(v, window)
+        lines += ax.plot(steps[len(v) - len(smooth):], smooth, color=colour, lw=1.8, label=key)
+    ax.axhline(0.5, color="0.5", ls="--", lw=0.8)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("epoch" if per_epoch else "iteration")
+    ax.set_ylabel("mean D output")
+    ax.legend(loc="center right", fontsize=8)
+    if title:
+        ax.set_title(title)
+    return lines

@@ -1,0 +1,146 @@
+"""Training a DCGAN on images with Algorithm 1's steps, sampling from fixed noise, walking the latent space.
+
+``train_dcgan`` is ``coursekit.gan.train.train_gan`` (the same D and G steps, the same NaN guard
+that restores the last good weights) with the DCGAN paper's optimiser settings (Adam, lr 2e-4,
+beta1 0.5, minibatches of m = 64 in the paper, k = 1) counted in epochs, plus a grid of samples
+from one FIXED batch of noise at chosen epochs, so that the grids show G changing, not z.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Iterable
+
+import torch
+from torch import Tensor, nn
+
+from .data import noise_sampler
+from .train import train_gan
+
+__all__ = ["train_dcgan", "generate", "interpolate_latents", "slerp"]
+
+
+def generate(G: nn.Module, z: Tensor, *, batch_norm: str = "batch") -> Tensor:
+    """G(z) without a graph, G's mode restored: (n, C, S, S) in [-1, 1].
+
+    ``batch_norm="batch"`` normalises with the statistics of this batch of z, as during training
+    (the DCGAN authors' code samples this way; the running averages are left untouched);
+    ``"running"`` uses the running averages (eval mode), so each sample is independent of the others.
+    """
+    if batch_norm not in ("batch", "running"):
+        raise ValueError(f"batch_norm must be 'batch' or 'running', got {batch_norm!r}")
+    was_training = G.training
+    norms = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    tracking = [m.track_running_stats for m in norms]
+    if batch_norm == "batch":
+        for m in norms:  # train-mode BatchNorm that neither reads nor updates the running statistics
+            m.track_running_stats = False
+    G.train(batch_norm == "batch")
+    try:
+        with torch.no_grad():
+            return G(z)
+    finally:
+        G.train(was_training)
+        for m, flag in zip(norms, tracking):
+            m.track_running_stats = flag
+
+
+def train_dcgan(
+    D: nn.Module,
+    G: nn.Module,
+    data,
+    *,
+    epochs: int,
+    m: int = 64,
+    lr: float = 2e-4,
+    lr_D: float | None = None,
+    lr_G: float | None = None,
+    betas: tuple[float, float] = (0.5, 0.999),
+    g_loss: str = "non_saturating",
+    seed: int = 0,
+    fixed_noise: Tensor | None = None,
+    grid_epochs: Iterable[int] | None = None,
+    callback: Callable[[int, dict], None] | None = None,
+    stop: threading.Event | None = None,
+    progress: bool = False,
+) -> dict:
+    """Train D and G in place for ``epochs`` epochs of ceil(N / m) iterations (one D step, one G step each).
+
+    Args:
+        data: ``sample(m, generator) -> (m, C, S, S)`` with ``len(data) = N`` (``DigitImages``).
+        lr: Adam's learning rate for both players unless ``lr_D`` / ``lr_G`` are given; ``betas``
+            (0.5, 0.999) as in the DCGAN paper.
+        g_loss: "non_saturating" (default) or "minimax".
+        fixed_noise: (n, z_dim) noise for the sample grids; default 64 draws from N(0, I) seeded with
+            ``seed + 1`` (independent of the training noise).
+        grid_epochs: epochs after which G(fixed_noise) is stored (default: every epoch); epoch 0 (the
+            untrained G) and the last completed iteration are always stored.
+        callback, stop, progress: passed to ``train_gan``.
+
+    Returns ``train_gan``'s history (per iteration "loss_D", "loss_G", "D(x)", "D(G(z))"; "message")
+    plus "grids" {epoch: (n, C, S, S)}, "fixed_noise", "iterations_per_epoch" and "epochs" (completed,
+    fractional if training stopped early).
+    """
+    if epochs < 0 or m < 1:
+        raise ValueError(f"need epochs >= 0 and m >= 1, got epochs={epochs}, m={m}")
+    z_dim = G.cfg.z_dim
+    noise = noise_sampler(z_dim)
+    if fixed_noise is None:
+        fixed_noise = noise(64, torch.Generator().manual_seed(seed + 1))
+    per_epoch = math.ceil(len(data) / m)
+    wanted = set(range(1, epochs + 1) if grid_epochs is None else grid_epochs)
+    grids: dict[float, Tensor] = {0: generate(G, fixed_noise)}
+
+    def on_iteration(it: int, history: dict) -> None:
+        if (it + 1) % per_epoch == 0 and (it + 1) // per_epoch in wanted:
+            grids[(it + 1) // per_epoch] = generate(G, fixed_noise)
+        if callback is not None:
+            callback(it, history)
+
+    history = train_gan(D, G, data.sample, noise, steps=epochs * per_epoch, k=1, m=m, opt="adam",
+                        lr_D=lr if lr_D is None else lr_D, lr_G=lr if lr_G is None else lr_G, betas=betas,
+                        g_loss=g_loss, seed=seed, callback=on_iteration, stop=stop, progress=progress)
+    done = len(history["loss_D"])
+    last = done // per_epoch if done % per_epoch == 0 else round(done / per_epoch, 2)
+    if last not in grids:
+        grids[last] = generate(G, fixed_noise)  # where training ended (restored weights after a NaN)
+    history.update(grids=grids, fixed_noise=fixed_noise, iterations_per_epoch=per_epoch, epochs=done / per_epoch)
+    return history
+
+
+def slerp(z0: Tensor, z1: Tensor, t: Tensor) -> Tensor:
+    """Spherical interpolation (Shoemake 1985; White 2016 for GAN latents) of z0, z1 (d,) at t (n,):
+
+    slerp(z0, z1; t) = sin((1 - t)Ω) / sin Ω · z0 + sin(tΩ) / sin Ω · z1,  cos Ω = z0·z1 / (|z0| |z1|).
+
+    Falls back to the straight line when z0 and z1 are (anti)parallel (sin Ω ≈ 0). Returns (n, d).
+    """
+    cos = torch.dot(z0, z1) / (z0.norm() * z1.norm()).clamp_min(torch.finfo(z0.dtype).tiny)
+    omega = torch.arccos(cos.clamp(-1, 1))
+    t = t[:, None]
+    if torch.sin(omega).abs() < 1e-6:
+        return (1 - t) * z0 + t * z1
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+
+
+def interpolate_latents(z0: Tensor, z1: Tensor, steps: int | Tensor = 8, method: str = "slerp") -> Tensor:
+    """Points on a path from z0 to z1 (both (d,)): ``steps`` evenly spaced ones, ends included, or
+    the positions t in [0, 1] given as a tensor (n,). Returns (n, d).
+
+    method="linear": (1 - t) z0 + t z1. Its midpoints are shorter than typical draws of N(0, I)
+    in high dimension (|z| concentrates near sqrt(d)), so G sees atypical inputs there;
+    method="slerp" keeps the norm on the arc between them (see ``slerp``).
+    """
+    z0, z1 = z0.reshape(-1), z1.reshape(-1)
+    if isinstance(steps, Tensor):
+        t = steps.to(dtype=z0.dtype, device=z0.device).reshape(-1)
+    else:
+        if steps < 2:
+            raise ValueError(f"steps must be at least 2 (the two ends), got {steps}")
+        t = torch.linspace(0, 1, steps, dtype=z0.dtype, device=z0.device)
+    if method == "linear":
+        return (1 - t[:, None]) * z0 + t[:, None] * z1
+    if method == "slerp":
+        return slerp(z0, z1, t)
+    raise ValueError(f"unknown interpolation {method!r}; choose 'linear' or 'slerp'")
