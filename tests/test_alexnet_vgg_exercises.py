@@ -47,9 +47,15 @@ def test_a_learner_solution_passes():
 
 
 def test_mistakes_get_their_hints():
-    res = run_exercise(EXERCISES["conv_output_size"], lambda n, kernel, stride=1, padding=0: (n + padding - kernel) // stride + 1)
+    def one_sided(n, kernel, stride=1, padding=0):
+        return (n + padding - kernel) // stride + 1
+
+    def true_division(n, kernel, stride=1, padding=0):
+        return (n + 2 * padding - kernel) / stride + 1
+
+    res = run_exercise(EXERCISES["conv_output_size"], one_sided)
     assert not res.passed and "n + 2p" in res.hints[0]
-    res = run_exercise(EXERCISES["conv_output_size"], lambda n, kernel, stride=1, padding=0: (n + 2 * padding - kernel) / stride + 1)
+    res = run_exercise(EXERCISES["conv_output_size"], true_division)
     assert not res.passed and "//" in res.hints[0] and any("returns an int" in f for f in res.failures)
 
     def no_conv_bias(cfg, in_channels=3, classifier=False, num_classes=1000):

@@ -71,7 +71,8 @@ CONV_OUTPUT_SIZE = Exercise(
         Mistake(_true_division, "floor the division: a window that does not fit is dropped; use //."),
         Mistake(_ceil, "round down, not up: PyTorch drops a last window that does not fit (ceil_mode=False)."),
     ],
-    generic_hint="n_out = floor((n + 2 * padding - kernel) / stride) + 1; in Python (n + 2*padding - kernel) // stride + 1.",
+    generic_hint="n_out = floor((n + 2 * padding - kernel) / stride) + 1; "
+                 "in Python (n + 2*padding - kernel) // stride + 1.",
     hidden=[
         Case("the 2012 paper's 227-pixel input, kernel 11, stride 4", _args(227, 11, 4, 0)),
         Case("ResNet's stem: n=112, kernel 7, stride 2, padding 3", _args(112, 7, 2, 3)),
@@ -140,7 +141,8 @@ VGG_PARAM_COUNT = Exercise(
         Case("VGG's block 1: [64, 64, 'M']", _args([64, 64, "M"], 3)),
         Case("VGG11's convolutions (config A)", _args(list(cfgs["A"]), 3)),
         Case("VGG16 with its classifier (config D, 1000 classes)", _args(list(cfgs["D"]), 3, True, 1000)),
-        Case("a small grey-scale VGG [8, 'M', 16, 'M'] with a 10-class classifier", _args([8, "M", 16, "M"], 1, True, 10)),
+        Case("a small grey-scale VGG [8, 'M', 16, 'M'] with a 10-class classifier",
+             _args([8, "M", 16, "M"], 1, True, 10)),
     ],
     mistakes=[
         Mistake(_p_no_bias, "every conv and every Linear has a bias: add C_out (or out_features) per layer."),
@@ -149,7 +151,8 @@ VGG_PARAM_COUNT = Exercise(
         Mistake(_p_ignores_in_channels, "the first conv reads in_channels channels (1 for grey images), not always 3."),
         Mistake(_p_head_512, "fc6 reads the LAST conv's channels times 7 * 7 (C_last * 49), which is 512 * 49 only "
                 "in the paper's networks."),
-        Mistake(_p_head_no_7x7, "the classifier's first Linear reads the 7x7 average-pooled map: C_last * 7 * 7 inputs."),
+        Mistake(_p_head_no_7x7, "the classifier's first Linear reads the 7x7 average-pooled map: "
+                "C_last * 7 * 7 inputs."),
         Mistake(_p_head_always, "add the classifier only when classifier=True; otherwise count the convolutions only."),
     ],
     generic_hint="walk the list keeping the current channel count c_in (start: in_channels); each int v adds "
@@ -213,7 +216,8 @@ RECEPTIVE_FIELD = Exercise(
                 "r <- r + (k - 1) * j, then j <- j * s."),
         Mistake(_rf_no_stride, "strides make later kernels cover more input pixels: r <- r + (k - 1) * j with j "
                 "the product of the earlier strides."),
-        Mistake(_rf_jump_first, "update r with the jump BEFORE this layer's stride: r <- r + (k - 1) * j, then j <- j * s."),
+        Mistake(_rf_jump_first, "update r with the jump BEFORE this layer's stride: "
+                "r <- r + (k - 1) * j, then j <- j * s."),
         Mistake(_rf_sum_kernels, "neighbouring windows overlap: a layer adds (k - 1) * j pixels, not k."),
         Mistake(_rf_from_zero, "start from r = 1: before any layer a unit (a pixel) sees one pixel."),
     ],

@@ -70,7 +70,9 @@ def make_mini_layers(cfg: tuple[LayerSpec, ...], in_channels: int = 1) -> tuple[
             layers += [nn.Conv2d(c, out, k, stride=s, padding=p), nn.ReLU()]
             c = out
         else:
-            raise ValueError(f"unknown layer spec {v!r}: use an int, (out, kernel, stride, padding), 'M2', 'M3' or 'LRN'")
+            raise ValueError(
+                f"unknown layer spec {v!r}: use an int, (out, kernel, stride, padding), 'M2', 'M3' or 'LRN'"
+            )
     return nn.Sequential(*layers), c
 
 
@@ -95,7 +97,10 @@ class MiniNet(nn.Module):
 
 
 def build_mini(name: str, *, seed: int = 0, in_channels: int = 1, num_classes: int = 10) -> MiniNet:
-    """A network of :data:`mini_cfgs` (``mini_alexnet``, ``mini_alexnet_lrn``, ``mini_vgg``) with PyTorch's default init drawn from ``seed`` (global RNG untouched)."""
+    """A network of :data:`mini_cfgs` (``mini_alexnet``, ``mini_alexnet_lrn``, ``mini_vgg``).
+
+    PyTorch's default init, drawn from ``seed``; torch's global RNG is left as it was.
+    """
     if name not in mini_cfgs:
         raise ValueError(f"unknown mini network {name!r}; choose one of {sorted(mini_cfgs)}")
     with torch.random.fork_rng(devices=[]):

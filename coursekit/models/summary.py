@@ -119,7 +119,10 @@ class Summary:
         lines = [head, "-" * len(head)]
         for r in self.rows:
             shape = "x".join(map(str, r.shape))
-            rf = ("all" if r.part == "classifier" else "?", "-", "-") if r.field is None else (str(r.field.r), str(r.field.jump), f"{r.field.start:g}")
+            if r.field is None:  # every unit sees the whole image (fc), or bins of uneven size (?)
+                rf = ("all" if r.part == "classifier" else "?", "-", "-")
+            else:
+                rf = (str(r.field.r), str(r.field.jump), f"{r.field.start:g}")
             lines.append(
                 f"{r.name:<9}{shape:>15}{r.params:>13,}{format_count(r.macs):>10}{format_count(r.activations):>9}"
                 f"{rf[0]:>6}{rf[1]:>6}{rf[2]:>7}"
