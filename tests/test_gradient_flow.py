@@ -13,6 +13,15 @@ from coursekit.gradient_flow.exercises import EXERCISES
 from coursekit.grading.runner import run_exercise
 
 
+@pytest.fixture
+def one_thread():
+    """Tiny networks: one thread is fastest, and two threads thrash on a loaded 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def xy():
     return batch(128, seed=0)
@@ -167,7 +176,7 @@ def test_clip_equals_torch_clip_grad_norm_(max_norm):
 
 
 # ---- training ----------------------------------------------------------------------------------
-def test_training_vanishing_stalls_he_relu_learns_and_clipping_rescues_a_large_step():
+def test_training_vanishing_stalls_he_relu_learns_and_clipping_rescues_a_large_step(one_thread):
     stuck = train_mlp(MLPConfig(depth=12, activation="sigmoid", init="xavier"), steps=60, lr=0.1)
     learns = train_mlp(MLPConfig(depth=6, activation="relu", init="he"), steps=60, lr=0.1)
     assert stuck["loss"][-1] > 2.2 and stuck["first_layer"][0] < 1e-5
