@@ -10,8 +10,6 @@ PORT ?= 8888
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test env notebooks exercises clean-env
-# JupyterLab lists the learners' exercise notebooks before the solutions/ folder.
-LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 env: $(STAMP)
 
@@ -21,10 +19,10 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name coursekit --display-name "Python (coursekit)"
-	mkdir -p $(dir $(LAB_SETTINGS))
-	echo '{"@jupyterlab/filebrowser-extension:browser": {"sortNotebooksFirst": true}}' > $(LAB_SETTINGS)
 	touch $(STAMP)
 
+# Opens on lesson 00; the learners' exercise notebooks are notebooks/NN_*.ipynb, the solutions
+# are in notebooks/solutions/.
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --port=$(PORT) $(ALLOW_ROOT) \
 		--ServerApp.default_url=/lab/tree/00_setup_check.ipynb

@@ -21,6 +21,7 @@ or writes can change a score except through the outputs themselves.
 
 from __future__ import annotations
 
+import linecache
 import os
 import resource
 import signal
@@ -227,6 +228,8 @@ def run(directory: Path) -> int:
         except BaseException:  # noqa: BLE001  another cell's problem is not this exercise's
             pass
     status: dict[str, Any] = {"kind": "ok"}
+    # Lets tracebacks quote the learner's line ("at line 3: `return F @ F.T`").
+    linecache.cache["<your cell>"] = (len(request["target"]), None, request["target"].splitlines(True), "<your cell>")
     try:
         exec(compile(request["target"], "<your cell>", "exec"), namespace)
     except NotImplementedError:
@@ -265,4 +268,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # threads the submission started must not keep the process alive
