@@ -143,6 +143,13 @@ def _one(value: int | tuple[int, ...]) -> int:
     return int(value)
 
 
+def _out_size(name: str, hw: tuple[int, int], k: int, s: int, p: int) -> tuple[int, int]:
+    try:
+        return conv_output_size(hw[0], k, s, p), conv_output_size(hw[1], k, s, p)
+    except ValueError as error:
+        raise ValueError(f"the input is too small: at {name} the map is {hw[0]}x{hw[1]}, and {error}") from None
+
+
 def _arch_or_none(features: nn.Sequential) -> str | None:
     try:
         return infer_arch(features)
@@ -215,7 +222,7 @@ def summarize(
                 raise ValueError(f"{name}: dilated convolutions are not supported")
             if m.in_channels != c:
                 raise ValueError(f"{name} expects {m.in_channels} channels but receives {c}")
-            h, w = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
+            h, w = _out_size(name, (h, w), k, s, p)
             params = conv_params(m.in_channels, m.out_channels, k, bias=m.bias is not None, groups=m.groups)
             c = m.out_channels
             field = receptive_field_step(field, k, s, p)
@@ -224,7 +231,7 @@ def summarize(
             if getattr(m, "ceil_mode", False):
                 raise ValueError(f"{name}: ceil_mode=True pooling is not supported")
             k, s, p = _one(m.kernel_size), _one(m.stride), _one(m.padding)
-            h, w = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
+            h, w = _out_size(name, (h, w), k, s, p)
             field = receptive_field_step(field, k, s, p)
             add(name, kind, "features", (c, h, w))
         elif kind == "bn":

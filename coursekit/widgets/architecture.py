@@ -28,7 +28,7 @@ class SummaryPanel:
     and the table then says why). Display the panel as a cell's value.
     """
 
-    def __init__(self, arch: str = "vgg16", size: int = 224, *, min_size: int = 64, max_size: int = 512) -> None:
+    def __init__(self, arch: str = "vgg16", size: int = 224, *, min_size: int = 32, max_size: int = 512) -> None:
         self.arch = w.Dropdown(options=model_names(), value=arch, description="network")
         self.size = w.IntSlider(value=size, min=min_size, max=max_size, step=16, description="input size",
                                 continuous_update=False)
