@@ -119,7 +119,7 @@ def test_hostile_submissions_get_zero_with_a_reason_and_the_batch_finishes(tmp_p
     (folder / "broken.ipynb").write_text("{ this is not json")
 
     reports = {Path(r.submission).stem: r for r in grade_many([folder], limits=Limits(timeout=10, cpu_seconds=10),
-                                                               progress=None)}
+                                                               progress=None, jobs=2)}
     assert set(reports) == set(cases) | {"zz_honest", "broken"}
     for name, (_, status, reason) in cases.items():
         score = reports[name].exercises[0]

@@ -35,6 +35,7 @@ def add_commands(sub) -> None:
     g.add_argument("--timeout", type=float, default=60.0, help="seconds of wall clock per exercise (default 60)")
     g.add_argument("--cpu", type=int, default=60, help="seconds of CPU time per exercise (default 60)")
     g.add_argument("--memory", type=int, default=4096, help="MiB of address space per exercise (default 4096)")
+    g.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1; up to the CPU count)")
     g.add_argument("--quiet", action="store_true", help="print only the totals")
 
 
@@ -66,7 +67,7 @@ def grade(args: argparse.Namespace) -> int:
 
     limits = Limits(timeout=args.timeout, cpu_seconds=args.cpu, memory_mb=args.memory)
     progress = None if args.quiet else print
-    reports = grade_many(args.submissions, lesson=args.lesson, limits=limits, progress=progress)
+    reports = grade_many(args.submissions, lesson=args.lesson, limits=limits, progress=progress, jobs=args.jobs)
     if not reports:
         print("no notebooks found in " + ", ".join(args.submissions), file=sys.stderr)
         return 2
