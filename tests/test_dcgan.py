@@ -78,7 +78,8 @@ def test_radford_rules():
     every = g_layers + d_layers
     assert not any(isinstance(m, (nn.Linear, nn.MaxPool2d, nn.AvgPool2d)) for m in every)
     # G: transposed convs, BatchNorm + ReLU after each but the last, tanh output with no BatchNorm before it
-    assert [type(m) for m in g_layers] == [nn.ConvTranspose2d, nn.BatchNorm2d, nn.ReLU] * 2 + [nn.ConvTranspose2d, nn.Tanh]
+    expected = [nn.ConvTranspose2d, nn.BatchNorm2d, nn.ReLU] * 2 + [nn.ConvTranspose2d, nn.Tanh]
+    assert [type(m) for m in g_layers] == expected
     # D: strided convs, no BatchNorm after the input layer, LeakyReLU(0.2)
     assert [type(m) for m in d_layers] == [nn.Conv2d, nn.LeakyReLU, nn.Conv2d, nn.BatchNorm2d, nn.LeakyReLU, nn.Conv2d]
     assert all(m.negative_slope == 0.2 for m in d_layers if isinstance(m, nn.LeakyReLU))
@@ -118,7 +119,8 @@ def test_layer_shapes_follow_the_transposed_conv_formula():
         assert shape[-1] == n, name
     assert [r[2][-1] for r in rows if r[0].startswith("convt")] == [7, 14, 28]
     assert G.training  # mode restored
-    assert [r[2] for r in layer_shapes(DCGANDiscriminator(DCGANConfig(16)), torch.zeros(1, 1, 16, 16))][-1] == (1, 1, 1, 1)
+    d_rows = layer_shapes(DCGANDiscriminator(DCGANConfig(16)), torch.zeros(1, 1, 16, 16))
+    assert d_rows[-1][2] == (1, 1, 1, 1)
 
 
 def test_conv_transpose_output_size_hand_values_and_torch():
@@ -298,7 +300,8 @@ def test_interpolation_paths():
     assert torch.allclose(interpolate_latents(z0, z1, 3, "linear")[1], (z0 + z1) / 2)
     # equal norms: slerp stays on the sphere, the straight line cuts inside it
     u0, u1 = z0 / z0.norm() * 8, z1 / z1.norm() * 8
-    assert torch.allclose(interpolate_latents(u0, u1, 7, "slerp").norm(dim=1), torch.full((7,), 8.0, dtype=torch.float64))
+    norms = interpolate_latents(u0, u1, 7, "slerp").norm(dim=1)
+    assert torch.allclose(norms, torch.full((7,), 8.0, dtype=torch.float64))
     assert interpolate_latents(u0, u1, 3, "linear")[1].norm() < 7
     # angles: slerp moves at constant angular speed
     path = interpolate_latents(u0, u1, 5, "slerp")
