@@ -55,6 +55,15 @@ def test_make_mlp_draws_weights_with_that_std_and_is_seeded():
     assert not torch.equal(w, other.blocks[1].linear.weight)
 
 
+def test_parameter_count_is_pinned():
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    # 3 hidden layers 64 -> 64 (weights and biases), then 64 -> 10
+    assert count(make_mlp(MLPConfig(depth=3))) == 3 * (64 * 64 + 64) + (64 * 10 + 10) == 13130
+    assert count(make_mlp(MLPConfig(depth=3, batch_norm=True))) == 13130 + 3 * 2 * 64  # gamma and beta
+    model = make_mlp(MLPConfig(depth=3, width=32, residual=True))  # 64 -> 32: the first block cannot be residual
+    assert [b.residual for b in model.blocks] == [False, True, True]
+
+
 def test_config_rejects_unknown_names():
     with pytest.raises(ValueError, match="activation"):
         MLPConfig(activation="gelu")

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .mlp import DeepMLP, MLPConfig, activation_fn, make_mlp
+from .mlp import DeepMLP, MLPConfig, make_mlp
 
 __all__ = ["digits_data", "batch", "GradientReport", "gradient_report", "JacobianView", "jacobian_view",
            "global_norm", "clip_by_global_norm", "clip_grad_norm_", "train_mlp"]
@@ -152,14 +152,14 @@ def jacobian_view(model: DeepMLP, x: Tensor) -> JacobianView:
     if model.config.batch_norm:
         raise ValueError("the Jacobian view needs a model without batch norm: with it, each example's "
                          "activations depend on the whole batch. Build one with batch_norm=False.")
-    a = x.detach().reshape(-1)
+    a = x.detach().reshape(-1).to(model.config.dtype)
     jacobians: list[Tensor] = []
     for block in model.blocks:
         jacobians.append(torch.autograd.functional.jacobian(lambda v: block(v[None])[0], a))  # (width, fan_in)
         with torch.no_grad():
             a = block(a[None])[0]
     svals = [torch.linalg.svdvals(j) for j in jacobians]
-    product = torch.eye(jacobians[-1].shape[0], dtype=a.dtype)
+    product = torch.eye(jacobians[-1].shape[0], dtype=jacobians[-1].dtype)
     product_norms = [1.0]
     for j in reversed(jacobians):  # da^[L]/da^[l-1] = (da^[L]/da^[l]) J^[l]
         product = product @ j

@@ -102,9 +102,14 @@ class Block(nn.Module):
         z = self.linear(a)
         return self.norm(z) if self.norm is not None else z
 
+    def parts(self, a: Tensor) -> tuple[Tensor, Tensor]:
+        """(z^[l], a^[l]) for a^[l-1] = ``a`` (B, fan_in); both (B, width)."""
+        z = self.pre_activation(a)
+        out = activation_fn(self.activation)(z)
+        return z, (a + out if self.residual else out)
+
     def forward(self, a: Tensor) -> Tensor:  # (B, fan_in) -> (B, width)
-        out = activation_fn(self.activation)(self.pre_activation(a))
-        return a + out if self.residual else out
+        return self.parts(a)[1]
 
 
 class DeepMLP(nn.Module):
@@ -126,9 +131,7 @@ class DeepMLP(nn.Module):
         """logits (B, out_dim), [z^[1] .. z^[L]] and [a^[1] .. a^[L]], each (B, width), in the graph."""
         zs, acts, a = [], [], x
         for block in self.blocks:
-            z = block.pre_activation(a)
-            out = activation_fn(block.activation)(z)
-            a = a + out if block.residual else out
+            z, a = block.parts(a)
             zs.append(z)
             acts.append(a)
         return self.head(a), zs, acts
