@@ -25,7 +25,7 @@ def generate(G: nn.Module, z: Tensor, *, batch_norm: str = "batch") -> Tensor:
     """G(z) without a graph, G's mode restored: (n, C, S, S) in [-1, 1].
 
     ``batch_norm="batch"`` normalises with the statistics of this batch of z, as during training
-    (the DCGAN authors' code samples this way; the running averages are left untouched);
+    (PyTorch's DCGAN example samples its fixed noise this way), leaving the running averages untouched;
     ``"running"`` uses the running averages (eval mode), so each sample is independent of the others.
     """
     if batch_norm not in ("batch", "running"):

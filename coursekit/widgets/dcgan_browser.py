@@ -28,7 +28,7 @@ class DCGANBrowser:
                  z1: Tensor | None = None, *, steps: int = 11) -> None:
         if not grids:
             raise ValueError("no sample grids to show: train with train_dcgan first (history['grids'])")
-        self.grids, self.G = grids, G
+        self.grids, self.G, self.steps = grids, G, steps
         epochs = sorted(grids)
         self.epoch = w.SelectionSlider(options=epochs, value=epochs[-1], description="epoch",
                                        continuous_update=True, style={"description_width": "60px"})
@@ -63,7 +63,7 @@ class DCGANBrowser:
         self.grid_image.value = figure_png(fig)
 
     def draw_latent(self) -> None:
-        path = interpolate_latents(self.z0, self.z1, 11, self.method.value)  # (11, z_dim), for context
+        path = interpolate_latents(self.z0, self.z1, self.steps, self.method.value)  # (steps, z_dim), for context
         z_t = interpolate_latents(self.z0, self.z1, torch.tensor([self.t.value]), self.method.value)  # (1, z_dim)
         images = generate(self.G, torch.cat([path, z_t]), batch_norm="running")
         fig = new_figure((6, 1.6))
