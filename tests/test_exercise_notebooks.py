@@ -100,3 +100,12 @@ def test_generation_clears_outputs_and_records_the_lesson():
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in out["cells"] if c["cell_type"] == "code")
     assert out["metadata"]["coursekit"]["lesson"] == "01_channel_correlations"
     assert not any(SOLUTION_TAG in c.get("metadata", {}).get("tags", []) for c in out["cells"])
+
+
+def test_generate_writes_only_the_lessons_asked_for(tmp_path):
+    from coursekit.grading.generate import generate
+
+    written = generate(SOLUTIONS, tmp_path, ["01", "03_content_cost"])
+    assert [p.name for p in written] == ["01_channel_correlations.ipynb", "03_content_cost.ipynb"]
+    with pytest.raises(ValueError, match="no solution notebook for \\['99'\\]"):
+        generate(SOLUTIONS, tmp_path, ["99"])

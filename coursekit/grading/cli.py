@@ -1,6 +1,7 @@
 """Instructor commands: ``python -m coursekit exercises`` and ``python -m coursekit grade``.
 
     python -m coursekit exercises            # regenerate notebooks/NN_*.ipynb from notebooks/solutions/, execute them
+    python -m coursekit exercises 02 05      # only lessons 02 and 05
     python -m coursekit exercises --check    # exit 1 if the committed exercise notebooks are out of sync
     python -m coursekit grade SUB.ipynb [SUB2.ipynb | FOLDER ...] --json report.json --csv gradebook.csv
 """
@@ -19,6 +20,7 @@ def add_commands(sub) -> None:
     p = sub.add_parser("exercises", help="generate the learners' exercise notebooks from the solution notebooks",
                        description="Write notebooks/NN_*.ipynb (solutions replaced by stubs), then execute them "
                                    "so their stored outputs are real.")
+    p.add_argument("lessons", nargs="*", help="only these lessons (stems such as 02_style_cost, or 02); default all")
     p.add_argument("--solutions", type=Path, default=Path("notebooks/solutions"))
     p.add_argument("--out", type=Path, default=Path("notebooks"))
     p.add_argument("--check", action="store_true", help="only check that the committed ones are in sync")
@@ -51,7 +53,7 @@ def exercises(args: argparse.Namespace) -> int:
             return 1
         print("exercise notebooks are in sync with the solutions")
         return 0
-    written = generate(args.solutions, args.out)
+    written = generate(args.solutions, args.out, args.lessons)
     for path in written:
         if args.no_execute:
             print(f"wrote {path}")

@@ -116,11 +116,19 @@ def _lessons(solutions: Path) -> list[Path]:
     return sorted(p for p in solutions.glob("*.ipynb") if re.match(r"\d\d_", p.name))
 
 
-def generate(solutions: str | Path, out: str | Path) -> list[Path]:
-    """Write the exercise version of every ``solutions/NN_*.ipynb`` to ``out/`` (outputs cleared)."""
+def generate(solutions: str | Path, out: str | Path, only: list[str] | None = None) -> list[Path]:
+    """Write the exercise version of every ``solutions/NN_*.ipynb`` (or of the lessons named in
+    ``only``, by stem or by NN prefix) to ``out/``, outputs cleared."""
     solutions, out = Path(solutions), Path(out)
+    lessons = _lessons(solutions)
+    if only:
+        unknown = [o for o in only if not any(p.stem == o or p.stem.startswith(f"{o}_") for p in lessons)]
+        if unknown:
+            raise ValueError(f"no solution notebook for {unknown} in {solutions}; "
+                             f"the lessons are {[p.stem for p in lessons]}")
+        lessons = [p for p in lessons if any(p.stem == o or p.stem.startswith(f"{o}_") for o in only)]
     written = []
-    for path in _lessons(solutions):
+    for path in lessons:
         target = out / path.name
         _write(exercise_version(_read(path), path.stem), target)
         written.append(target)
