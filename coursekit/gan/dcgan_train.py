@@ -2,7 +2,7 @@
 
 ``train_dcgan`` is ``coursekit.gan.train.train_gan`` (the same D and G steps, the same NaN guard
 that restores the last good weights) with the DCGAN paper's optimiser settings (Adam, lr 2e-4,
-beta1 0.5, minibatches of m = 64 in the paper, k = 1) counted in epochs, plus a grid of samples
+beta1 0.5, k = 1; the paper's minibatch was 128, ours defaults to 64) counted in epochs, plus a grid of samples
 from one FIXED batch of noise at chosen epochs, so that the grids show G changing, not z.
 """
 
