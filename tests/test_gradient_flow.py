@@ -228,3 +228,40 @@ def test_init_std_not_implemented():
         raise NotImplementedError()
 
     assert run_exercise(EXERCISES["init_std"], todo).status == "not_implemented"
+
+
+# ---- the clip_factor exercise ------------------------------------------------------------------
+def test_clip_factor_on_hand_computed_numbers():
+    from coursekit.gradient_flow import clip_factor
+
+    grads = [torch.tensor([3.0, 0.0], dtype=torch.float64), torch.tensor([[4.0]], dtype=torch.float64)]  # ||g|| = 5
+    assert clip_factor(grads, 1.0) == pytest.approx(1.0 / 5.0)
+    assert clip_factor(grads, 2.5) == pytest.approx(0.5)
+    assert clip_factor(grads, 5.0) == pytest.approx(1.0, abs=1e-6) and clip_factor(grads, 7.0) == 1.0
+    assert clip_factor([torch.zeros(3, dtype=torch.float64)], 1.0) == 1.0
+
+
+def test_clip_factor_exercise_passes_with_or_without_eps_and_names_mistakes():
+    ex = EXERCISES["clip_factor"]
+    assert run_exercise(ex, ex.reference).passed
+    assert ex.lesson == "09_vanishing_exploding_gradients" and len(ex.hidden) >= 3
+
+    def norm(grads):
+        return math.sqrt(sum(float((g ** 2).sum()) for g in grads))
+
+    assert run_exercise(ex, lambda grads, c: min(1.0, c / norm(grads))).passed  # no eps: the idea is right
+
+    def sum_of_norms(grads, c):
+        return min(1.0, c / sum(float(g.norm()) for g in grads))
+
+    def scales_up(grads, c):
+        return c / norm(grads)
+
+    for fn, word in [(sum_of_norms, "adding the tensors' norms"), (scales_up, "never scales")]:
+        res = run_exercise(ex, fn)
+        assert not res.passed and word in res.hints[0], res.hints
+
+    def todo(grads, max_norm):
+        raise NotImplementedError()
+
+    assert run_exercise(ex, todo).status == "not_implemented"

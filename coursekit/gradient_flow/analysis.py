@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from .mlp import DeepMLP, MLPConfig, make_mlp
 
 __all__ = ["digits_data", "batch", "GradientReport", "gradient_report", "JacobianView", "jacobian_view",
-           "global_norm", "clip_by_global_norm", "clip_grad_norm_", "train_mlp"]
+           "global_norm", "clip_factor", "clip_by_global_norm", "clip_grad_norm_", "train_mlp"]
 
 
 def digits_data(dtype: torch.dtype = torch.float64) -> tuple[Tensor, Tensor]:
@@ -173,6 +173,20 @@ def global_norm(grads: Iterable[Tensor]) -> Tensor:
     return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
 
 
+def _factor(total: Tensor, max_norm: float, eps: float) -> Tensor:
+    return torch.clamp(max_norm / (total + eps), max=1.0)  # as torch computes it, in the gradients' dtype
+
+
+def clip_factor(grads: Sequence[Tensor], max_norm: float, eps: float = 1e-6) -> float:
+    """The number clipping by global norm multiplies every gradient by:
+
+        min(1, max_norm / (||g|| + eps)),   ||g|| = sqrt(sum_i ||g_i||_F^2) over all tensors of ``grads``
+
+    1 when ||g|| <= max_norm (nothing changes), max_norm / ||g|| otherwise. Lesson 09's exercise.
+    """
+    return float(_factor(global_norm(grads), max_norm, eps))
+
+
 def clip_by_global_norm(grads: Sequence[Tensor], max_norm: float, eps: float = 1e-6) -> tuple[list[Tensor], float]:
     """Rescale all gradients together when their global norm exceeds ``max_norm``:
 
@@ -183,7 +197,7 @@ def clip_by_global_norm(grads: Sequence[Tensor], max_norm: float, eps: float = 1
     inputs are not changed) and ||g|| before clipping.
     """
     total = global_norm(grads)
-    factor = torch.clamp(max_norm / (total + eps), max=1.0)
+    factor = _factor(total, max_norm, eps)
     return [g * factor.to(g.dtype) for g in grads], float(total)
 
 
