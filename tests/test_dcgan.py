@@ -185,6 +185,17 @@ def test_mnist_offline_falls_back_with_one_line_notice(tmp_path, monkeypatch, ca
     assert not any(tmp_path.iterdir())  # nothing was downloaded
 
 
+def test_mnist_unreachable_fails_fast_without_downloading(tmp_path, monkeypatch, capsys):
+    from coursekit.gan import digits
+
+    monkeypatch.delenv("COURSEKIT_OFFLINE", raising=False)
+    probed = []
+    monkeypatch.setattr(digits, "_reachable", lambda url, timeout=2.0: probed.append(url) or False)
+    data = load_digit_images(16, source="mnist", root=tmp_path)
+    assert probed and "not reachable" in data.notice and "not reachable" in capsys.readouterr().err
+    assert len(data) == 1797 and not any(tmp_path.iterdir())
+
+
 def _write_idx(path, array, magic):
     with open(path, "wb") as f:
         f.write(struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in array.shape))
