@@ -288,6 +288,17 @@ def test_nan_stops_dcgan_training_keeping_last_good_weights(tiny_data):
     assert h["epochs"] == pytest.approx(10 / 15) and torch.isfinite(h["grids"][max(h["grids"])]).all()
 
 
+def test_sample_diversity():
+    from coursekit.gan.metrics import sample_diversity
+
+    same = torch.ones(5, 1, 4, 4)
+    assert sample_diversity(same) == 0.0
+    two = torch.stack([torch.zeros(1, 2, 2), torch.full((1, 2, 2), 2.0)])  # std of {0, 2} is sqrt(2)
+    assert sample_diversity(two) == pytest.approx(math.sqrt(2))
+    with pytest.raises(ValueError, match="two images"):
+        sample_diversity(same[:1])
+
+
 def test_generate_leaves_batch_norm_statistics_and_mode_alone():
     _, G = make_dcgan(TINY, seed=0)
     G.eval()

@@ -1,5 +1,7 @@
 """Measuring a GAN on toy data: optimal discriminator, Jensen-Shannon divergence, mode coverage.
 
+``sample_diversity`` (lesson 07) tells a collapsed image generator from a healthy one.
+
 Theory (Goodfellow et al. 2014, Prop. 1 and Thm. 1): for a fixed G the best discriminator is
 D*(x) = p_data(x) / (p_data(x) + p_g(x)), and at D* the generator's objective is
 C(G) = max_D V(D, G) = -log 4 + 2 JSD(p_data || p_g), minimal (-log 4) iff p_g = p_data.
@@ -14,7 +16,7 @@ import torch
 from torch import Tensor
 
 __all__ = ["optimal_discriminator", "jsd", "histogram", "jsd_estimate", "generator_objective_at_optimum",
-           "ModeCoverage", "mode_coverage", "toy_metrics"]
+           "ModeCoverage", "mode_coverage", "toy_metrics", "sample_diversity"]
 
 
 def optimal_discriminator(p_data: Tensor, p_g: Tensor) -> Tensor:
@@ -109,3 +111,14 @@ def toy_metrics(data, noise_sampler, *, n: int = 2000, seed: int = 123, bins: in
         return out
 
     return metrics
+
+
+def sample_diversity(images: Tensor) -> float:
+    """Per-pixel standard deviation across a batch of images (n, C, H, W), averaged over pixels.
+
+    A collapsed generator (every z gives nearly the same image) scores near 0; compare with the
+    same number for as many real images. A crude check, blind to which modes are covered.
+    """
+    if images.dim() != 4 or len(images) < 2:
+        raise ValueError(f"expected at least two images of shape (n, C, H, W), got {tuple(images.shape)}")
+    return images.detach().to(torch.float64).std(dim=0).mean().item()
