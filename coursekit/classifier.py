@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .digits import sklearn_digits
+
 __all__ = ["Digits", "load_digits_data", "shift_batch", "evaluate", "train_classifier"]
 
 
@@ -30,17 +32,13 @@ class Digits(NamedTuple):
 
 def load_digits_data(size: int = 16, test_fraction: float = 0.2, seed: int = 0) -> Digits:
     """scikit-learn's ``load_digits`` (no download) as tensors, upsampled from 8x8 to ``size`` x ``size``."""
-    from sklearn.datasets import load_digits
-
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must be between 0 and 1; got {test_fraction}")
     if size < 8:
         raise ValueError(f"size must be at least 8 (the digits are 8x8); got {size}")
-    bunch = load_digits()
-    x = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # (1797, 1, 8, 8), values 0..16
+    x, y = sklearn_digits()  # (1797, 1, 8, 8) in [0, 1]
     if size != 8:
         x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).clamp(0.0, 1.0)
-    y = torch.tensor(bunch.target, dtype=torch.int64)
     order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
     n_test = round(len(y) * test_fraction)
     test, train = order[:n_test], order[n_test:]

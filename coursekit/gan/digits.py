@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..digits import sklearn_digits
 from ..models.weights import _one_line, _reachable, is_offline
 
 __all__ = ["DigitImages", "load_digit_images", "to_unit_range", "resize_images", "default_mnist_root"]
@@ -66,12 +67,9 @@ def to_unit_range(images: Tensor, max_value: float) -> Tensor:
 
 
 def _sklearn_digits(size: int) -> DigitImages:
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    raw = torch.as_tensor(bunch.images, dtype=torch.float32)[:, None]  # (1797, 1, 8, 8), values 0..16
-    images = resize_images(to_unit_range(raw, 16.0), size).clamp(-1, 1)
-    return DigitImages(images, torch.as_tensor(bunch.target, dtype=torch.int64),
+    unit, labels = sklearn_digits()  # (1797, 1, 8, 8) in [0, 1]
+    images = resize_images(to_unit_range(unit, 1.0), size).clamp(-1, 1)
+    return DigitImages(images, labels,
                        f"scikit-learn digits ({len(images):,} images of 8x8 px, offline) resized to {size}x{size}")
 
 

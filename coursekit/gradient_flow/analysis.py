@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..digits import sklearn_digits
 from .mlp import DeepMLP, MLPConfig, make_mlp
 
 __all__ = ["digits_data", "batch", "GradientReport", "gradient_report", "JacobianView", "jacobian_view",
@@ -29,13 +30,11 @@ __all__ = ["digits_data", "batch", "GradientReport", "gradient_report", "Jacobia
 def digits_data(dtype: torch.dtype = torch.float64) -> tuple[Tensor, Tensor]:
     """scikit-learn's 1,797 digits (offline): x (1797, 64) standardised per pixel (pixels that are
     constant stay 0), labels y (1797,) in 0..9."""
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    x = torch.tensor(d.data, dtype=dtype)
+    images, labels = sklearn_digits()
+    x = images.reshape(len(images), 64).to(dtype) * 16.0  # the grey levels 0..16 (exact)
     std = x.std(dim=0)
     x = (x - x.mean(dim=0)) / torch.where(std > 0, std, torch.ones_like(std))
-    return x, torch.tensor(d.target, dtype=torch.long)
+    return x, labels
 
 
 def batch(n: int = 256, seed: int = 0, kind: str = "digits", dtype: torch.dtype = torch.float64,
