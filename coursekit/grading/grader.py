@@ -169,6 +169,11 @@ def _kill(process: subprocess.Popen) -> None:
         process.kill()
 
 
+def _is_timeout(stopped: str | None) -> bool:
+    """Whether ``_death``'s reason is a time limit (wall clock or CPU seconds), not a crash."""
+    return bool(stopped) and ("did not finish within" in stopped or "s of CPU time" in stopped)
+
+
 def _death(process: subprocess.Popen, timed_out: str | None, limits: Limits) -> str:
     if timed_out:
         return timed_out
@@ -177,6 +182,8 @@ def _death(process: subprocess.Popen, timed_out: str | None, limits: Limits) -> 
         sig = -code
         if sig == signal.SIGXCPU:
             return f"it used more than {limits.cpu_seconds} s of CPU time"
+        if sig == signal.SIGKILL:
+            return "the process was killed (SIGKILL: over its CPU-time or memory limit, or by the system)"
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
         return f"the process was killed by {name}"
     return f"the process exited (exit code {code}) before finishing"
@@ -295,7 +302,7 @@ def _score_cases(exercise: Exercise, cases: list[Case], inputs: list, outcomes: 
         suspects = found if suspects is None else suspects & found
     if suspects:
         score.hints.append(exercise.mistakes[min(suspects)].hint)
-    elif score.passed < score.total and exercise.generic_hint:
+    elif suspects is not None and exercise.generic_hint:  # some output was compared and was wrong
         score.hints.append(exercise.generic_hint)
     if not_implemented == score.total:
         score.status = "not_implemented"
@@ -329,7 +336,7 @@ def grade_exercise(exercise: Exercise, cells: list[str], passed: set[str], comma
     status = load.get("status", {}) if isinstance(load.get("status"), dict) else {}
     violations = _violations(load, outcomes)
     if not status:
-        score.status = "timeout" if stopped and "within" in stopped else "crashed"
+        score.status = "timeout" if _is_timeout(stopped) else "crashed"
         score.feedback.append(f"the cell defining {exercise.name} did not finish: {stopped}")
     elif status.get("kind") != "ok":
         score.status = "error"
@@ -339,7 +346,7 @@ def grade_exercise(exercise: Exercise, cells: list[str], passed: set[str], comma
         if score.status != "not_implemented":
             score.status = "passed" if score.passed == score.total else "partial" if score.passed else "failed"
             if stopped:
-                score.status = "timeout" if "within" in stopped else "crashed"
+                score.status = "timeout" if _is_timeout(stopped) else "crashed"
         score.points = round(exercise.points * score.passed / score.total, 2) if score.total else 0.0
     if violations:
         score.status, score.points = "violation", 0.0

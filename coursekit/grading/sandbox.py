@@ -185,11 +185,12 @@ def _check_stub(passed: set[str]):
 def _limit(memory_bytes: int, cpu_seconds: int, file_bytes: int) -> None:
     used = resource.getrusage(resource.RUSAGE_SELF)
     cpu = int(used.ru_utime + used.ru_stime) + cpu_seconds
-    for which, value in ((resource.RLIMIT_AS, memory_bytes), (resource.RLIMIT_CPU, cpu),
-                         (resource.RLIMIT_FSIZE, file_bytes), (resource.RLIMIT_CORE, 0)):
-        if value:
+    # The CPU soft limit sends SIGXCPU (reported as a time limit); the hard one, 2 s later, SIGKILL.
+    for which, soft, hard in ((resource.RLIMIT_AS, memory_bytes, memory_bytes), (resource.RLIMIT_CPU, cpu, cpu + 2),
+                              (resource.RLIMIT_FSIZE, file_bytes, file_bytes), (resource.RLIMIT_CORE, 0, 0)):
+        if soft or which == resource.RLIMIT_CORE:
             try:
-                resource.setrlimit(which, (value, value))
+                resource.setrlimit(which, (soft, hard))
             except (ValueError, OSError):
                 pass
 
