@@ -171,3 +171,5 @@ def test_cli_writes_json_and_csv(tmp_path):
 def test_unknown_lesson_is_an_error_not_a_crash(tmp_path):
     report = grade_notebook(notebook(tmp_path / "homework.ipynb", GRAM_OK))
     assert report.error and "--lesson" in report.error and report.points == 0
+    setup = grade_notebook(ROOT / "notebooks" / "00_setup_check.ipynb")
+    assert setup.lesson == "00_setup_check" and "has no graded exercises" in setup.error and setup.max_points == 0

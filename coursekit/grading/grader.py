@@ -119,13 +119,12 @@ def _lesson_of(path: Path, nb: dict, known: list[str]) -> str | None:
     """The lesson from the notebook's metadata (set when exercise notebooks are generated), else
     from the two-digit prefix of the file name."""
     meta = nb.get("metadata", {}).get("coursekit", {}) if isinstance(nb.get("metadata"), dict) else {}
-    if isinstance(meta, dict) and meta.get("lesson") in known:
+    if isinstance(meta, dict) and isinstance(meta.get("lesson"), str):
         return meta["lesson"]
     match = re.match(r"(\d\d)", path.name)
     if match:
         found = [k for k in known if k.startswith(match.group(1) + "_")]
-        if len(found) == 1:
-            return found[0]
+        return found[0] if len(found) == 1 else path.stem  # e.g. lesson 00, which has no exercises
     return None
 
 
@@ -400,7 +399,7 @@ def grade_notebook(path: str | Path, *, lesson: str | None = None, limits: Limit
         return report
     if lesson not in known:
         report.lesson = lesson
-        report.error = f"lesson {lesson!r} has no graded exercises"
+        report.error = f"lesson {lesson!r} has no graded exercises; the graded lessons are {known}"
         return report
     return grade_cells(cells, lesson, limits=limits, command=command, label=str(path))
 
