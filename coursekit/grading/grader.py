@@ -32,7 +32,7 @@ from typing import Any
 import torch
 
 from . import registry
-from .runner import Case, Exercise, _call, outputs_match
+from .runner import Case, Exercise, _call, _matching_mistakes, outputs_match
 from .submission import SubmissionError, code_cells, program_for
 
 __all__ = ["Limits", "ExerciseScore", "SubmissionReport", "grade_notebook", "grade_cells", "grade_many", "write_gradebook",
@@ -297,7 +297,7 @@ def _score_cases(exercise: Exercise, cases: list[Case], inputs: list, outcomes: 
             score.passed += 1
             continue
         score.feedback.append(f"{label}: {_coarse(reason) if hidden else reason}")
-        found = {j for j, m in enumerate(exercise.mistakes) if _matches(m.fn, got, args, kwargs)}
+        found = set(_matching_mistakes(exercise, got, args, kwargs))
         suspects = found if suspects is None else suspects & found
     if suspects:
         score.hints.append(exercise.mistakes[min(suspects)].hint)
@@ -307,13 +307,6 @@ def _score_cases(exercise: Exercise, cases: list[Case], inputs: list, outcomes: 
         score.status = "not_implemented"
         score.feedback = [f"{exercise.name} is not implemented yet (it raises NotImplementedError)"]
         score.hints = []
-
-
-def _matches(mistake, got, args, kwargs) -> bool:
-    try:
-        return outputs_match(got, _call(mistake, args, kwargs))[0]
-    except Exception:  # noqa: BLE001  a catalogued mistake that does not apply to this input
-        return False
 
 
 def grade_exercise(exercise: Exercise, cells: list[str], passed: set[str], command: list[str],
