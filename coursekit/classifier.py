@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .digits import sklearn_digits
+from .digits import resize_digits, sklearn_digits
 
 __all__ = ["Digits", "load_digits_data", "shift_batch", "evaluate", "train_classifier"]
 
@@ -37,8 +37,7 @@ def load_digits_data(size: int = 16, test_fraction: float = 0.2, seed: int = 0) 
     if size < 8:
         raise ValueError(f"size must be at least 8 (the digits are 8x8); got {size}")
     x, y = sklearn_digits()  # (1797, 1, 8, 8) in [0, 1]
-    if size != 8:
-        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).clamp(0.0, 1.0)
+    x = resize_digits(x, size).clamp(0.0, 1.0)
     order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
     n_test = round(len(y) * test_fraction)
     test, train = order[:n_test], order[n_test:]

@@ -1,12 +1,14 @@
 """Handwritten digits for lesson 07's DCGAN, as (N, 1, S, S) float32 images scaled to [-1, 1].
 
 - ``source="digits"`` (the default, always offline): scikit-learn's ``load_digits``, 1,797 digits
-  of 8x8 pixels with 17 grey levels (UCI optdigits, shipped inside scikit-learn), resized to S.
+  of 8x8 pixels with 17 grey levels (UCI optdigits, shipped inside scikit-learn, loaded by
+  ``coursekit.digits``), resized to S.
 - ``source="mnist"``: torchvision's MNIST training set (60,000 digits, 28x28) from ``root``
   when it is there; otherwise, unless ``COURSEKIT_OFFLINE=1``, after a 2 s reachability probe, it is
   downloaded there. Any failure prints ONE line saying why and falls back to the digits above.
 
-Images are scaled to [-1, 1] to match the generator's tanh output.
+Images are scaled to [-1, 1] to match the generator's tanh output, then resized with
+``coursekit.digits.resize_digits``.
 """
 
 from __future__ import annotations
@@ -17,13 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from ..digits import sklearn_digits
+from ..digits import resize_digits, sklearn_digits
 from ..models.weights import _one_line, _reachable, is_offline
 
-__all__ = ["DigitImages", "load_digit_images", "to_unit_range", "resize_images", "default_mnist_root"]
+__all__ = ["DigitImages", "load_digit_images", "to_unit_range", "default_mnist_root"]
 
 SOURCES = ("digits", "mnist")
 
@@ -53,22 +54,14 @@ class DigitImages:
     __call__ = sample
 
 
-def resize_images(images: Tensor, size: int) -> Tensor:
-    """(N, C, H, W) -> (N, C, size, size), bilinear (antialiased when shrinking); a new tensor."""
-    if images.shape[-1] == size and images.shape[-2] == size:
-        return images.clone()
-    shrink = size < images.shape[-1]
-    return F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False, antialias=shrink)
-
-
 def to_unit_range(images: Tensor, max_value: float) -> Tensor:
     """Pixel values in [0, max_value] -> float32 in [-1, 1] (x / max_value · 2 - 1)."""
     return (images.to(torch.float32) / max_value * 2 - 1).clamp(-1, 1)
 
 
-def _sklearn_digits(size: int) -> DigitImages:
+def _sklearn_digit_images(size: int) -> DigitImages:
     unit, labels = sklearn_digits()  # (1797, 1, 8, 8) in [0, 1]
-    images = resize_images(to_unit_range(unit, 1.0), size).clamp(-1, 1)
+    images = resize_digits(to_unit_range(unit, 1.0), size).clamp(-1, 1)
     return DigitImages(images, labels,
                        f"scikit-learn digits ({len(images):,} images of 8x8 px, offline) resized to {size}x{size}")
 
@@ -99,7 +92,7 @@ def _mnist(size: int, root: Path) -> tuple[DigitImages | None, str]:
         ds = MNIST(str(root), train=True, download=not cached)
     except Exception as error:  # a broken download or cache: say so, fall back
         return None, f"MNIST could not be {'read' if cached else 'downloaded'}: {_one_line(error)}"
-    images = resize_images(to_unit_range(ds.data[:, None], 255.0), size)
+    images = resize_digits(to_unit_range(ds.data[:, None], 255.0), size)
     return DigitImages(images, ds.targets.clone(), f"MNIST training set ({len(images):,} images of 28x28 px) "
                        f"resized to {size}x{size}"), ""
 
@@ -115,7 +108,7 @@ def load_digit_images(size: int = 16, source: str = "digits", root: str | os.Pat
     if not 4 <= size <= 128:
         raise ValueError(f"size must be between 4 and 128 pixels, got {size}")
     if source == "digits":
-        return _sklearn_digits(size)
+        return _sklearn_digit_images(size)
     root = Path(root) if root is not None else default_mnist_root()
     found, reason = _mnist(size, root)
     if found is not None:
@@ -124,5 +117,5 @@ def load_digit_images(size: int = 16, source: str = "digits", root: str | os.Pat
               f"To use MNIST: run once with internet access (without COURSEKIT_OFFLINE=1), or put "
               f"torchvision's MNIST/raw files in {root}/")
     print(notice, file=sys.stderr, flush=True)
-    fallback = _sklearn_digits(size)
+    fallback = _sklearn_digit_images(size)
     return DigitImages(fallback.images, fallback.labels, fallback.source, notice)
