@@ -30,7 +30,7 @@ def test_resize_digits_is_bilinear_returns_a_new_tensor_and_leaves_its_input():
 def test_every_lesson_gets_its_digits_from_the_one_loader():
     from coursekit.gan.digits import load_digit_images
     from coursekit.gradient_flow.analysis import digits_data
-    from coursekit.classifier import load_digits_data
+    from coursekit.models.classifier import load_digits_data
 
     images, labels = sklearn_digits()
     assert torch.equal(load_digit_images(16).images, resize_digits(images * 2 - 1, 16).clamp(-1, 1))

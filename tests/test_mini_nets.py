@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from coursekit.classifier import Digits, evaluate, load_digits_data, shift_batch, train_classifier
+from coursekit.models.classifier import Digits, evaluate, load_digits_data, shift_batch, train_classifier
 from coursekit.models.mini import build_mini, mini_cfgs
 from coursekit.models.summary import summarize
 

@@ -9,6 +9,7 @@
 - :mod:`~coursekit.models.arithmetic`: output sizes, parameter counts, receptive-field recursion
 - :mod:`~coursekit.models.summary`: ``summarize("vgg16")``, per-layer shapes, parameters, MACs, fields
 - :mod:`~coursekit.models.mini`: miniature AlexNet- and VGG-style networks for digits (lesson 08)
+- :mod:`~coursekit.models.classifier`: the digits split into train/test and the Adam loop that trains them
 - :mod:`~coursekit.models.filters`: first-layer filters as RGB tiles
 
 Typical use::

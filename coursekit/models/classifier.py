@@ -1,8 +1,8 @@
 """Training a small image classifier: scikit-learn's 1,797 8x8 digits (offline) and an Adam loop.
 
 Lesson 08 trains :mod:`coursekit.models.mini` networks on them: ``load_digits_data(size=16)``
-upsamples each 8x8 image bilinearly to 16x16, scales pixels to [0, 1] and splits seeded into
-train and test sets; ``train_classifier`` runs Adam with cross-entropy for a few epochs and
+takes the [0, 1] digits of :mod:`coursekit.digits`, upsamples each 8x8 image bilinearly to 16x16
+(``resize_digits``) and splits them seeded into train and test sets; ``train_classifier`` runs Adam with cross-entropy for a few epochs and
 returns a history; ``evaluate`` gives the accuracy.
 """
 
@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .digits import resize_digits, sklearn_digits
+from ..digits import resize_digits, sklearn_digits
 
 __all__ = ["Digits", "load_digits_data", "shift_batch", "evaluate", "train_classifier"]
 
