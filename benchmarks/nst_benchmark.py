@@ -33,8 +33,8 @@ import tutorial_nst as tut  # noqa: E402
 from coursekit.models import FeatureExtractor, vgg19  # noqa: E402
 from coursekit.models.features import IMAGENET_MEAN, IMAGENET_STD  # noqa: E402
 from coursekit.samples import sample_image  # noqa: E402
-from coursekit.style import TUTORIAL_CONTENT_LAYER, TUTORIAL_STYLE_LAYERS  # noqa: E402
-from coursekit.transfer import StyleTransfer, TransferSettings, VGG19_CONV_LAYERS, default_extractor  # noqa: E402
+from coursekit.nst.costs import TUTORIAL_CONTENT_LAYER, TUTORIAL_STYLE_LAYERS  # noqa: E402
+from coursekit.nst.transfer import StyleTransfer, TransferSettings, VGG19_CONV_LAYERS, default_extractor  # noqa: E402
 
 TUTORIAL = TransferSettings(alpha=1.0, beta=1e6, style_weights=dict(TUTORIAL_STYLE_LAYERS),
                             content_layer=TUTORIAL_CONTENT_LAYER, convention="pytorch_tutorial")

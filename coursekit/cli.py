@@ -45,7 +45,7 @@ def _floats(text: str) -> tuple[float, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .transfer import COLOR_MODES, INITS, TransferSettings
+    from .nst.transfer import COLOR_MODES, START_IMAGES, TransferSettings
 
     d = TransferSettings()
     parser = argparse.ArgumentParser(prog="python -m coursekit", description="coursekit command line")
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--style-weights", type=_style_weights, default=dict(d.style_weights),
                    help="lambda per layer, e.g. conv1_1=0.2,conv2_1=0.2 (default: the paper's five layers at 0.2)")
     p.add_argument("--content-layer", default=d.content_layer, help=f"default {d.content_layer}")
-    p.add_argument("--init", choices=INITS, default=d.init)
+    p.add_argument("--init", choices=START_IMAGES, default=d.init)
     p.add_argument("--optimizer", choices=("lbfgs", "adam"), default=d.method)
     p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
     p.add_argument("--schedule", type=_sizes, default=(), help="coarser sizes to run first, e.g. 64,128")
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _image(source: str):
-    from .data import load_image
+    from .images import load_image
     from .samples import sample_image
 
     if source.startswith("sample:"):
@@ -90,8 +90,8 @@ def _image(source: str):
 def stylize(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from .data import save_image
-    from .transfer import StyleTransfer, TransferSettings, default_extractor
+    from .images import save_image
+    from .nst.transfer import StyleTransfer, TransferSettings, default_extractor
 
     content = _image(args.content)
     styles = [_image(s) for s in args.styles]

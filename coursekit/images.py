@@ -6,8 +6,7 @@ a float32 tensor ``(1, 3, H, W)`` with values in ``[0, 1]``.
 
 Anything that cannot become such an image is refused with :class:`ImageLoadError` (a ``ValueError``)
 whose message names the input, says what is wrong and what to do, never a bare traceback from deep
-inside PIL. Offline sample images live in :mod:`coursekit.samples`; ``sample_image`` and
-``list_samples`` are re-exported here lazily, so importing this module does no work.
+inside PIL. Offline sample images live in :mod:`coursekit.samples`, which builds on this module.
 """
 
 from __future__ import annotations
@@ -22,15 +21,12 @@ import urllib.parse
 import urllib.request
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
-
-if TYPE_CHECKING:  # re-exported lazily by __getattr__ below; no import at run time
-    from coursekit.samples import list_samples, sample_image
 
 __all__ = [
     "ImageLoadError",
@@ -42,8 +38,6 @@ __all__ = [
     "image_cache_dir",
     "target_size",
     "resize_image",
-    "sample_image",
-    "list_samples",
 ]
 
 ImageSource = Union[str, "os.PathLike[str]", bytes, Image.Image, np.ndarray, torch.Tensor]
@@ -416,12 +410,3 @@ def to_pil(image: ImageSource) -> Image.Image:
     """An image (tensor ``(1, 3, H, W)``/``(3, H, W)``, array, PIL, path) as an 8-bit RGB PIL image."""
     array = np.round(to_numpy_image(image) * 255.0).astype(np.uint8)
     return Image.fromarray(array)  # (H, W, 3) uint8 is RGB
-
-
-def __getattr__(name: str) -> Any:
-    # Lazy re-export: coursekit.samples imports this module, so importing it here eagerly would be circular.
-    if name in ("sample_image", "list_samples"):
-        from coursekit import samples
-
-        return getattr(samples, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

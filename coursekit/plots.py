@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from coursekit.data import ImageSource, to_numpy_image
+from .images import ImageSource, to_numpy_image
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -34,7 +34,7 @@ def _new_axes(nrows: int, ncols: int, figsize: tuple[float, float] | None) -> np
 def show_image(image: ImageSource, ax: Axes | None = None, title: str | None = None) -> AxesImage:
     """Draw one image (tensor ``(1, 3, H, W)``/``(3, H, W)``, numpy array or PIL image) without axis ticks.
 
-    Values are shown on the fixed scale ``[0, 1]`` (see :func:`coursekit.data.to_numpy_image`).
+    Values are shown on the fixed scale ``[0, 1]`` (see :func:`coursekit.images.to_numpy_image`).
     Returns the ``AxesImage``.
     """
     if ax is None:

@@ -1,7 +1,7 @@
 """Sample images that work offline: photos shipped with installed packages, and generated images.
 
 ``sample_image(name)`` returns a float32 tensor ``(1, 3, H, W)`` in ``[0, 1]``, like
-:func:`coursekit.data.load_image`; ``list_samples()`` says where each one comes from and its licence.
+:func:`coursekit.images.load_image`; ``list_samples()`` says where each one comes from and its licence.
 
 The generated images are deterministic (no global random state). ``"stripes_orange"`` is the lecture's
 style image in which "vertical texture" and "orange" co-occur: vertical stripes appear exactly inside
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from coursekit.data import load_image, target_size
+from .images import load_image, target_size
 
 __all__ = ["sample_image", "list_samples", "DEFAULT_GENERATED_SIZE"]
 
@@ -278,7 +278,7 @@ def list_samples() -> dict[str, str]:
 def sample_image(name: str, size: int | tuple[int, int] | None = None) -> torch.Tensor:
     """A sample image as a float32 tensor ``(1, 3, H, W)`` in ``[0, 1]``; works offline.
 
-    ``size`` follows :func:`coursekit.data.load_image`: ``None`` keeps the natural size (256x256 for
+    ``size`` follows :func:`coursekit.images.load_image`: ``None`` keeps the natural size (256x256 for
     generated images), an int sets the longer side keeping the aspect ratio, ``(H, W)`` is exact.
     Generated images are drawn directly at the requested size, so their stripes stay sharp.
     See :func:`list_samples` for the names.

@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from coursekit.data import load_image, save_image
+from coursekit.images import load_image, save_image
 from coursekit.samples import sample_image
 
 

@@ -10,10 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
-from coursekit.correlations import correlation_matrix, ranked_pairs
+from coursekit.nst.correlations import correlation_matrix, ranked_pairs
 from coursekit.models import FeatureExtractor, vgg11
 from coursekit.samples import sample_image
-from coursekit.style import gram_matrix
+from coursekit.nst.costs import gram_matrix
 from coursekit.widgets.correlation_explorer import CorrelationExplorer, correlation_explorer
 
 LAYERS = ["conv1_1", "relu1_1", "relu2_1"]

@@ -1,4 +1,4 @@
-"""coursekit.correlations on numbers: pairs, covariance and correlation, rankings, channels that respond."""
+"""coursekit.nst.correlations on numbers: pairs, covariance and correlation, rankings, channels that respond."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from coursekit.correlations import (  # noqa: E402
+from coursekit.nst.correlations import (  # noqa: E402
     channel_means,
     channel_pairs,
     channel_scores,
@@ -29,7 +29,7 @@ from coursekit.correlations import (  # noqa: E402
 )
 from coursekit.models import FeatureExtractor, vgg11  # noqa: E402
 from coursekit.samples import sample_image  # noqa: E402
-from coursekit.style import gram_matrix  # noqa: E402
+from coursekit.nst.costs import gram_matrix  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

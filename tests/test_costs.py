@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from coursekit import style
+from coursekit.nst import conventions, costs
 
 TOL = 1e-10
 
@@ -37,7 +37,7 @@ def content_loops(a_c, a_g):
 @pytest.mark.parametrize("batch", [1, 2])
 def test_gram_matches_loops_per_image(batch):
     a = acts((batch, 3, 4, 5), 0)
-    G = style.gram_matrix(a)
+    G = costs.gram_matrix(a)
     assert G.shape == (batch, 3, 3)
     for b in range(batch):
         np.testing.assert_allclose(G[b].numpy(), gram_loops(a[b].numpy()), rtol=0, atol=TOL)
@@ -45,20 +45,20 @@ def test_gram_matches_loops_per_image(batch):
 
 def test_gram_of_a_batch_is_two_independent_grams():
     x, y = acts((1, 4, 3, 3), 1), acts((1, 4, 3, 3), 2)
-    both = style.gram_matrix(torch.cat([x, y]))
-    assert torch.equal(both[0], style.gram_matrix(x)[0])
-    assert torch.equal(both[1], style.gram_matrix(y)[0])
+    both = costs.gram_matrix(torch.cat([x, y]))
+    assert torch.equal(both[0], costs.gram_matrix(x)[0])
+    assert torch.equal(both[1], costs.gram_matrix(y)[0])
 
 
 def test_gram_subtracts_no_mean():
     a = torch.ones(1, 2, 3, 3, dtype=torch.float64)
-    assert torch.equal(style.gram_matrix(a), torch.full((1, 2, 2), 9.0, dtype=torch.float64))
+    assert torch.equal(costs.gram_matrix(a), torch.full((1, 2, 2), 9.0, dtype=torch.float64))
 
 
 @pytest.mark.parametrize("batch", [1, 2])
 def test_layer_style_cost_matches_formula(batch):
     a_s, a_g = acts((batch, 3, 4, 4), 3), acts((batch, 3, 4, 4), 4)
-    j = style.layer_style_cost(a_s, a_g)
+    j = costs.layer_style_cost(a_s, a_g)
     assert j.shape == (batch,)
     for b in range(batch):
         assert abs(j[b].item() - layer_style_loops(a_s[b].numpy(), a_g[b].numpy())) < TOL
@@ -68,12 +68,12 @@ def test_lecture_constant_equals_gatys_constant():
     for n_c, n_h, n_w in [(3, 4, 5), (64, 32, 32), (512, 16, 16)]:
         n, m = n_c, n_h * n_w
         assert (2 * n_h * n_w * n_c) ** 2 == 4 * n**2 * m**2
-        assert style.CONVENTIONS["paper"].style_coef(n, m) == style.CONVENTIONS["lecture"].style_coef(n, m)
+        assert conventions.CONVENTIONS["paper"].style_coef(n, m) == conventions.CONVENTIONS["lecture"].style_coef(n, m)
 
 
 def test_style_target_with_batch_one_broadcasts():
     a_s, a_g = acts((1, 3, 4, 4), 5), acts((2, 3, 4, 4), 6)
-    j = style.layer_style_cost(a_s, a_g)
+    j = costs.layer_style_cost(a_s, a_g)
     for b in range(2):
         assert abs(j[b].item() - layer_style_loops(a_s[0].numpy(), a_g[b].numpy())) < TOL
 
@@ -84,7 +84,7 @@ def test_style_cost_is_weighted_sum(batch):
     lam = {"conv1_1": 0.2, "conv2_1": 0.5, "conv3_1": 0.3}
     a_s = {k: acts((batch,) + s, i) for i, (k, s) in enumerate(shapes.items())}
     a_g = {k: acts((batch,) + s, 10 + i) for i, (k, s) in enumerate(shapes.items())}
-    j = style.style_cost(a_s, a_g, lam)
+    j = costs.style_cost(a_s, a_g, lam)
     for b in range(batch):
         expected = sum(lam[k] * layer_style_loops(a_s[k][b].numpy(), a_g[k][b].numpy()) for k in lam)
         assert abs(j[b].item() - expected) < TOL
@@ -97,23 +97,23 @@ def test_style_cost_accepts_a_learners_layer_cost():
 
     def mine(x, y):
         calls.append(1)
-        return style.layer_style_cost(x, y)
+        return costs.layer_style_cost(x, y)
 
-    j = style.style_cost(a_s, a_g, {"conv1_1": 2.0}, layer_cost=mine)
+    j = costs.style_cost(a_s, a_g, {"conv1_1": 2.0}, layer_cost=mine)
     assert calls == [1]
-    assert torch.allclose(j, 2 * style.layer_style_cost(a_s["conv1_1"], a_g["conv1_1"]))
+    assert torch.allclose(j, 2 * costs.layer_style_cost(a_s["conv1_1"], a_g["conv1_1"]))
 
 
 def test_style_cost_names_a_missing_layer():
     with pytest.raises(KeyError, match="conv9_9"):
-        style.style_cost({"conv1_1": acts((1, 2, 2, 2), 0)}, {"conv1_1": acts((1, 2, 2, 2), 1)}, {"conv9_9": 1.0})
+        costs.style_cost({"conv1_1": acts((1, 2, 2, 2), 0)}, {"conv1_1": acts((1, 2, 2, 2), 1)}, {"conv9_9": 1.0})
 
 
 @pytest.mark.parametrize("batch", [1, 2])
 def test_content_cost_matches_formula_and_lecture_variant(batch):
     a_c, a_g = acts((batch, 4, 3, 5), 7), acts((batch, 4, 3, 5), 8)
-    j = style.content_cost(a_c, a_g)
-    j_lecture = style.content_cost(a_c, a_g, convention="lecture")
+    j = costs.content_cost(a_c, a_g)
+    j_lecture = costs.content_cost(a_c, a_g, convention="lecture")
     for b in range(batch):
         ssq = float(((a_c[b] - a_g[b]) ** 2).sum())
         assert abs(j[b].item() - content_loops(a_c[b].numpy(), a_g[b].numpy())) < TOL
@@ -121,8 +121,8 @@ def test_content_cost_matches_formula_and_lecture_variant(batch):
 
 
 def test_total_cost():
-    assert style.total_cost(2.0, 3.0) == 10 * 2 + 40 * 3
-    assert style.total_cost(2.0, 3.0, alpha=1, beta=1e3) == 3002.0
+    assert costs.total_cost(2.0, 3.0) == 10 * 2 + 40 * 3
+    assert costs.total_cost(2.0, 3.0, alpha=1, beta=1e3) == 3002.0
 
 
 def test_tutorial_convention_matches_the_tutorials_code():
@@ -132,8 +132,8 @@ def test_tutorial_convention_matches_the_tutorials_code():
     g_s, g_g = f_s @ f_s.T / 48, f_g @ f_g.T / 48
     tut_style = torch.nn.functional.mse_loss(g_g, g_s)
     tut_content = torch.nn.functional.mse_loss(a_g, a_s)
-    assert abs(style.layer_style_cost(a_s, a_g, "pytorch_tutorial").item() - tut_style.item()) < TOL
-    assert abs(style.content_cost(a_s, a_g, "pytorch_tutorial").item() - tut_content.item()) < TOL
+    assert abs(costs.layer_style_cost(a_s, a_g, "pytorch_tutorial").item() - tut_style.item()) < TOL
+    assert abs(costs.content_cost(a_s, a_g, "pytorch_tutorial").item() - tut_content.item()) < TOL
 
 
 SHAPES = {"conv1_1": (64, 64, 64), "conv2_1": (128, 32, 32), "conv3_1": (256, 16, 16),
@@ -143,10 +143,10 @@ CONTENT_SHAPE = (512, 8, 8)
 
 @pytest.mark.parametrize("target", ["lecture", "pytorch_tutorial", "d2l", "neural_style"])
 def test_convert_weights_round_trips(target):
-    lam = style.PAPER_STYLE_LAYERS
-    there = style.convert_weights(10.0, 40.0, lam, style_shapes=SHAPES, content_shape=CONTENT_SHAPE,
+    lam = costs.PAPER_STYLE_LAYERS
+    there = conventions.convert_weights(10.0, 40.0, lam, style_shapes=SHAPES, content_shape=CONTENT_SHAPE,
                                   source="paper", target=target)
-    back = style.convert_weights(there.alpha, there.beta, there.style_weights, style_shapes=SHAPES,
+    back = conventions.convert_weights(there.alpha, there.beta, there.style_weights, style_shapes=SHAPES,
                                  content_shape=CONTENT_SHAPE, source=target, target="paper")
     assert back.alpha == pytest.approx(10.0, rel=1e-12)
     assert back.beta == pytest.approx(40.0, rel=1e-12)
@@ -160,11 +160,11 @@ def test_converted_weights_give_the_same_objective():
     a_s = {k: acts((1,) + s, i) for i, (k, s) in enumerate(shapes.items())}
     a_g = {k: acts((1,) + s, 5 + i) for i, (k, s) in enumerate(shapes.items())}
     a_c, a_gc = acts((1, 8, 3, 3), 20), acts((1, 8, 3, 3), 21)
-    w = style.convert_weights(1.0, 1e6, {"conv1_1": 1.0, "conv2_1": 1.0}, style_shapes=shapes,
+    w = conventions.convert_weights(1.0, 1e6, {"conv1_1": 1.0, "conv2_1": 1.0}, style_shapes=shapes,
                               content_shape=(8, 3, 3), source="pytorch_tutorial", target="paper")
 
     def objective(alpha, beta, lam, conv):
-        return style.total_cost(style.content_cost(a_c, a_gc, conv), style.style_cost(a_s, a_g, lam, conv), alpha, beta)
+        return costs.total_cost(costs.content_cost(a_c, a_gc, conv), costs.style_cost(a_s, a_g, lam, conv), alpha, beta)
 
     tutorial = objective(1.0, 1e6, {"conv1_1": 1.0, "conv2_1": 1.0}, "pytorch_tutorial")
     ours = objective(w.alpha, w.beta, w.style_weights, "paper")
@@ -175,20 +175,20 @@ def test_converted_weights_give_the_same_objective():
 
 def test_bad_inputs_say_what_to_do():
     with pytest.raises(ValueError, match="unsqueeze"):
-        style.gram_matrix(torch.zeros(3, 4, 4))
+        costs.gram_matrix(torch.zeros(3, 4, 4))
     with pytest.raises(ValueError, match="same layer"):
-        style.layer_style_cost(torch.zeros(1, 3, 4, 4), torch.zeros(1, 4, 4, 4))
+        costs.layer_style_cost(torch.zeros(1, 3, 4, 4), torch.zeros(1, 4, 4, 4))
     with pytest.raises(ValueError, match="convention"):
-        style.content_cost(torch.zeros(1, 3, 4, 4), torch.zeros(1, 3, 4, 4), convention="nope")
+        costs.content_cost(torch.zeros(1, 3, 4, 4), torch.zeros(1, 3, 4, 4), convention="nope")
     with pytest.raises(ValueError, match="style_shapes"):
-        style.convert_weights(1, 1, {"conv1_1": 1}, style_shapes={}, content_shape=(1, 1, 1),
+        conventions.convert_weights(1, 1, {"conv1_1": 1}, style_shapes={}, content_shape=(1, 1, 1),
                               source="paper", target="d2l")
 
 
 def test_costs_do_not_mutate_and_are_differentiable():
     a_s, a_g = acts((1, 3, 4, 4), 30), acts((1, 3, 4, 4), 31).requires_grad_(True)
     before = a_s.clone()
-    (style.layer_style_cost(a_s, a_g) + style.content_cost(a_s, a_g)).sum().backward()
+    (costs.layer_style_cost(a_s, a_g) + costs.content_cost(a_s, a_g)).sum().backward()
     assert torch.equal(a_s, before)
     assert a_g.grad is not None and torch.isfinite(a_g.grad).all()
 
@@ -200,14 +200,14 @@ def test_gram_target_cost_value_and_analytic_gradient_match_autograd(channels_la
     a_g = acts((batch, 5, 4, 6), 41)
     if channels_last:
         a_g = a_g.contiguous(memory_format=torch.channels_last)
-    G_S = style.gram_matrix(a_s)
+    G_S = costs.gram_matrix(a_s)
     x1 = a_g.clone().requires_grad_(True)
     x2 = a_g.clone().requires_grad_(True)
-    fast = style.gram_target_cost(G_S, x1)
-    slow = style.style_cost_from_grams(G_S, style.gram_matrix(x2), 5, 24)
+    fast = costs.gram_target_cost(G_S, x1)
+    slow = costs.style_cost_from_grams(G_S, costs.gram_matrix(x2), 5, 24)
     assert torch.allclose(fast, slow, rtol=1e-12, atol=0)
     weights = torch.arange(1, batch + 1, dtype=torch.float64)  # a non-trivial upstream gradient
     (fast * weights).sum().backward()
     (slow * weights).sum().backward()
     assert torch.allclose(x1.grad, x2.grad, rtol=1e-10, atol=1e-14)
-    assert torch.autograd.gradcheck(lambda x: style.gram_target_cost(G_S, x), (a_g.clone().requires_grad_(True),))
+    assert torch.autograd.gradcheck(lambda x: costs.gram_target_cost(G_S, x), (a_g.clone().requires_grad_(True),))

@@ -103,9 +103,9 @@ def test_generation_clears_outputs_and_records_the_lesson():
 
 
 def test_generate_writes_only_the_lessons_asked_for(tmp_path):
-    from coursekit.grading.generate import generate
+    from coursekit.grading.generate import generate_exercise_notebooks
 
-    written = generate(SOLUTIONS, tmp_path, ["01", "03_content_cost"])
+    written = generate_exercise_notebooks(SOLUTIONS, tmp_path, ["01", "03_content_cost"])
     assert [p.name for p in written] == ["01_channel_correlations.ipynb", "03_content_cost.ipynb"]
     with pytest.raises(ValueError, match="no solution notebook for \\['99'\\]"):
-        generate(SOLUTIONS, tmp_path, ["99"])
+        generate_exercise_notebooks(SOLUTIONS, tmp_path, ["99"])

@@ -99,7 +99,7 @@ HOSTILE = {
                             "def gram_matrix(a):\n    return a\n", "failed", "returned shape"),
     "fake_verdict": ("print('gram_matrix: 2/2 (passed, 8 of 8 tests)')\nprint('All tests passed!')\n"
                      "def gram_matrix(a):\n    print('PASSED')\n    return a.sum()\n", "failed", "returned shape"),
-    "calls_the_reference": ("from coursekit.style import gram_matrix as ref\ndef gram_matrix(a):\n    return ref(a)\n",
+    "calls_the_reference": ("from coursekit.nst.costs import gram_matrix as ref\ndef gram_matrix(a):\n    return ref(a)\n",
                             "violation", "reference implementation of gram_matrix"),
     "reference_through_check": ("from coursekit.grading import reference\ndef gram_matrix(a):\n"
                                 "    return reference('gram_matrix')(a)\n", "violation", "reference implementation"),
@@ -149,7 +149,7 @@ def test_hostile_submissions_get_zero_with_a_reason_and_the_batch_finishes(tmp_p
 def test_one_hostile_exercise_does_not_cost_the_others(tmp_path):
     # Lesson 02: layer_style_cost hangs; style_cost is right and uses the reference for it.
     cells = [
-        "import torch\nfrom coursekit.grading import check\nfrom coursekit.style import gram_matrix",
+        "import torch\nfrom coursekit.grading import check\nfrom coursekit.nst.costs import gram_matrix",
         "def layer_style_cost(a_S, a_G):\n    while True:\n        pass\n",
         "J_style_layer = check('layer_style_cost', layer_style_cost).use_or_reference()",
         "def style_cost(a_S, a_G, style_weights):\n    J = 0.0\n    for layer, lam in style_weights.items():\n"

@@ -5,7 +5,7 @@ import sys
 import pytest
 import torch
 
-from coursekit import style
+from coursekit.nst import costs
 from coursekit.grading import check, exercise_names, reference, registry
 
 
@@ -87,7 +87,7 @@ def test_mutating_submission_is_caught():
     def mutating(a):
         a -= 0  # in place on the caller's tensor; harmless value-wise but
         a.mul_(2)
-        return style.gram_matrix(a) / 4
+        return costs.gram_matrix(a) / 4
 
     result = check("gram_matrix", mutating, quiet=True)
     assert not result.passed
@@ -95,7 +95,7 @@ def test_mutating_submission_is_caught():
 
 
 def test_detached_submission_is_caught():
-    result = check("content_cost", lambda a_C, a_G: style.content_cost(a_C, a_G).detach(), quiet=True)
+    result = check("content_cost", lambda a_C, a_G: costs.content_cost(a_C, a_G).detach(), quiet=True)
     assert any("gradients flow" in f for f in result.failures)
 
 
@@ -103,10 +103,10 @@ def test_use_or_reference(capsys):
     mine = check("total_cost", lambda jc, js, alpha=10.0, beta=40.0: alpha * jc + beta * js, quiet=True)
     assert mine.use_or_reference() is mine.function
     broken = check("total_cost", lambda *a, **k: 0.0, quiet=True)
-    assert broken.use_or_reference() is style.total_cost
+    assert broken.use_or_reference() is costs.total_cost
     assert "reference total_cost" in capsys.readouterr().out
 
 
 def test_unknown_exercise_is_a_clear_error():
     with pytest.raises(ValueError, match="gram_matrix"):
-        check("gram_matrx", style.gram_matrix)
+        check("gram_matrx", costs.gram_matrix)

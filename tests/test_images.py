@@ -1,4 +1,4 @@
-"""Tests of coursekit.data and coursekit.samples: an odd and broken image corpus made in tmp_path.
+"""Tests of coursekit.images and coursekit.samples: an odd and broken image corpus made in tmp_path.
 
 The contract: load_image gives a float32 (1, 3, H, W) tensor in [0, 1], or an ImageLoadError (a
 ValueError) that names the input. Never another exception type, never a hang. No downloads: URLs are
@@ -24,8 +24,8 @@ import pytest
 import torch
 from PIL import Image, ImageFile
 
-from coursekit import data, samples
-from coursekit.data import ImageLoadError, load_image, save_image, to_numpy_image, to_pil
+from coursekit import images, samples
+from coursekit.images import ImageLoadError, load_image, save_image, to_numpy_image, to_pil
 from coursekit.samples import list_samples, sample_image
 
 
@@ -275,13 +275,13 @@ def test_url_is_downloaded_then_cached(local_server, tmp_path):
     (served / "notes.png").write_text("not an image")
     x = load_image(f"{base}/cat.png")
     assert_image(x, (12, 16))
-    assert len(list(data.image_cache_dir().iterdir())) == 1
-    assert data.image_cache_dir() == tmp_path / "cache" / "images"
+    assert len(list(images.image_cache_dir().iterdir())) == 1
+    assert images.image_cache_dir() == tmp_path / "cache" / "images"
     with pytest.raises(ImageLoadError, match=f"{base}/missing.png.*404"):
         load_image(f"{base}/missing.png", timeout=5)
     with pytest.raises(ImageLoadError, match=f"{base}/notes.png"):
         load_image(f"{base}/notes.png", timeout=5)
-    assert len(list(data.image_cache_dir().iterdir())) == 1  # what did not decode is not cached
+    assert len(list(images.image_cache_dir().iterdir())) == 1  # what did not decode is not cached
     server.shutdown()
     server.server_close()
     assert torch.equal(load_image(f"{base}/cat.png", size=8), load_image(x, size=8))  # from the cache
@@ -458,13 +458,9 @@ def test_unknown_sample_suggests_names():
         sample_image("zzzz")
 
 
-def test_reexports_and_no_work_at_import():
-    from coursekit.data import list_samples as ls
-    from coursekit.data import sample_image as si
-
-    assert si is sample_image and ls is list_samples
+def test_no_work_at_import():
     code = (
-        "import sys, coursekit.data, coursekit.samples, coursekit.plots\n"
+        "import sys, coursekit.images, coursekit.samples, coursekit.plots\n"
         "heavy = [m for m in ('matplotlib.pyplot', 'skimage', 'sklearn') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )

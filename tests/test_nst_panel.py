@@ -8,7 +8,7 @@ from PIL import Image
 
 from coursekit.models import FeatureExtractor, layer_names, vgg11
 from coursekit.samples import sample_image
-from coursekit.transfer import TransferSettings
+from coursekit.nst.transfer import TransferSettings
 from coursekit.widgets.nst_panel import StyleTransferPanel
 
 LAYERS = [n for n in layer_names("vgg11") if n.startswith("conv")]

@@ -5,7 +5,7 @@ import threading
 import pytest
 import torch
 
-from coursekit.optimize import optimize_image
+from coursekit.nst.optimize import optimize_image
 
 
 def target_image():

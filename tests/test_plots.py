@@ -14,7 +14,7 @@ from matplotlib.image import AxesImage  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from coursekit.data import to_numpy_image  # noqa: E402
+from coursekit.images import to_numpy_image  # noqa: E402
 from coursekit.plots import feature_maps, heatmap, loss_curves, show_image, show_images  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-"""coursekit.content: pixel error, remaining content cost, and the reconstruction figures."""
+"""coursekit.nst.reconstruction: pixel error, remaining content cost, and the reconstruction figures."""
 
 import matplotlib
 
@@ -9,12 +9,12 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from coursekit import style  # noqa: E402
-from coursekit.content import FIG1_LAYERS, draw_progress, pixel_error, plot_reconstructions, remaining_costs  # noqa: E402
+from coursekit.nst import costs  # noqa: E402
+from coursekit.nst.reconstruction import (FIG1_LAYERS, draw_progress, pixel_error, plot_reconstructions,  # noqa: E402
+                                          reconstruct, remaining_costs)
 from coursekit.models import FeatureExtractor, vgg11  # noqa: E402
-from coursekit.optimize import OptimResult  # noqa: E402
+from coursekit.nst.optimize import OptimResult, noise_like  # noqa: E402
 from coursekit.samples import sample_image  # noqa: E402
-from coursekit.synthesis import noise_like, reconstruct  # noqa: E402
 from coursekit.widgets.render import new_figure  # noqa: E402
 
 
@@ -52,7 +52,7 @@ def test_remaining_costs_are_0_for_the_image_and_1_for_the_start_noise(fx):
     other = noise_like(c, seed=5)
     paper = remaining_costs(fx, c, {"x": other}, ["conv2_1"], seed=3)
     lecture = remaining_costs(fx, c, {"x": other}, ["conv2_1"], seed=3,
-                              cost=lambda a, b: style.content_cost(a, b, convention="lecture"))
+                              cost=lambda a, b: costs.content_cost(a, b, convention="lecture"))
     assert paper[0, 0] == pytest.approx(lecture[0, 0], rel=1e-6)
     with pytest.raises(ValueError, match="must match"):
         remaining_costs(fx, c, {"small": sample_image("astronaut", size=16)}, ["conv1_1"])

@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from coursekit import style
+from coursekit.nst import costs
 from coursekit.models import FeatureExtractor, vgg11
 from coursekit.samples import sample_image
 from coursekit.widgets.reconstruction import ReconstructionPanel, reconstruction_panel
@@ -54,7 +54,7 @@ def test_run_button_uses_the_chosen_layer_image_and_cost(fx, images):
 
     def mine(a_C, a_G):
         calls.append(tuple(a_G.shape))
-        return style.content_cost(a_C, a_G)
+        return costs.content_cost(a_C, a_G)
 
     panel = ReconstructionPanel(fx, images, steps=10, cost=mine, threaded=False)
     panel.image_choice.value = "chelsea"
@@ -77,7 +77,7 @@ def test_stop_is_honoured_in_sync_mode(fx, images):
         seen.append(1)
         if len(seen) == 3:
             panel.stop_button.click()
-        return style.content_cost(a_C, a_G)
+        return costs.content_cost(a_C, a_G)
 
     panel.cost = stop_after_three
     result = panel.run(sync=True)
@@ -95,7 +95,7 @@ def test_background_run_can_be_stopped(fx, images):
         started.append(1)
         if len(started) == 5:
             panel.stop()  # what the Stop button does, from the thread (deterministic count)
-        return style.content_cost(a_C, a_G)
+        return costs.content_cost(a_C, a_G)
 
     panel.cost = cost
     assert panel.run() is None  # returns at once

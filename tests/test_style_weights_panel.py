@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from coursekit import style
+from coursekit.nst import costs
 from coursekit.models import FeatureExtractor, vgg11
 from coursekit.widgets.style_weights import StyleWeightsPanel, style_weights_panel
 
@@ -98,7 +98,7 @@ def test_learner_cost_is_used_and_stop_is_honoured_in_sync_mode(fx):
         calls.append(1)
         if len(calls) == 4:
             panel.stop_button.click()
-        return style.layer_style_cost(a_S, a_G)
+        return costs.layer_style_cost(a_S, a_G)
 
     panel = StyleWeightsPanel(fx, "stripes_orange", weights={"conv1_1": 1.0}, size=32, steps=200,
                               layer_cost=mine, threaded=False)

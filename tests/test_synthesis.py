@@ -3,10 +3,12 @@
 import pytest
 import torch
 
-from coursekit import style
+from coursekit.nst import costs
 from coursekit.models import FeatureExtractor, vgg11
 from coursekit.samples import sample_image
-from coursekit.synthesis import initial_image, noise_like, reconstruct, synthesize_texture
+from coursekit.nst.optimize import initial_image, noise_like
+from coursekit.nst.reconstruction import reconstruct
+from coursekit.nst.texture import synthesize_texture
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +44,7 @@ def test_texture_at_another_size_compares_grams_per_position(fx):
     # Scaled targets: a 2x2 tiling of the style image has (almost) the style's own per-position Gram.
     big = s.repeat(1, 1, 2, 2)
     a_s, a_b = fx(s, ["conv1_1"])["conv1_1"], fx(big, ["conv1_1"])["conv1_1"]
-    g_s, g_b = style.gram_matrix(a_s) / a_s[0, 0].numel(), style.gram_matrix(a_b) / a_b[0, 0].numel()
+    g_s, g_b = costs.gram_matrix(a_s) / a_s[0, 0].numel(), costs.gram_matrix(a_b) / a_b[0, 0].numel()
     assert (g_s - g_b).norm() < 0.1 * g_s.norm()
 
 
@@ -51,7 +53,7 @@ def test_learner_layer_cost_is_used(fx):
 
     def mine(a_S, a_G):
         calls.append(1)
-        return style.layer_style_cost(a_S, a_G)
+        return costs.layer_style_cost(a_S, a_G)
 
     s = sample_image("checkerboard", size=16)
     synthesize_texture(fx, s, {"conv1_1": 1.0}, steps=3, layer_cost=mine)

@@ -3,10 +3,11 @@
 import pytest
 import torch
 
-from coursekit import style, texture
+from coursekit.nst import conventions, costs, targets, texture
+from coursekit import tables
 from coursekit.models import FeatureExtractor, vgg11
 from coursekit.samples import sample_image
-from coursekit.synthesis import noise_like
+from coursekit.nst.optimize import noise_like
 
 LAYERS = ["conv1_1", "conv2_1", "conv3_1"]
 
@@ -19,10 +20,10 @@ def fx():
 def test_history_is_the_unscaled_style_cost(fx):
     s = sample_image("stripes_orange", size=32)
     weights = {"conv1_1": 0.3, "conv2_1": 0.7}
-    res = texture.synthesize(fx, s, weights, steps=8)
+    res = texture.synthesize_texture(fx, s, weights, steps=8)
     with torch.no_grad():
         a_S, a_N = fx(s, list(weights)), fx(noise_like(s), list(weights))
-        expected = style.style_cost(a_S, a_N, weights)
+        expected = costs.style_cost(a_S, a_N, weights)
     # Evaluation 1 is the starting noise; the history holds J_style itself, not the scaled cost.
     assert res.history["total"][0] == pytest.approx(float(expected), rel=1e-5)
     for i in range(len(res.history["total"])):
@@ -34,7 +35,7 @@ def test_history_is_the_unscaled_style_cost(fx):
 def test_a_deep_layer_alone_is_optimised(fx):
     # conv3_1's paper-normalised cost is tiny; rescaled, L-BFGS-B still lowers it a lot.
     s = sample_image("stripes_orange", size=32)
-    res = texture.synthesize(fx, s, {"conv3_1": 1.0}, steps=25)
+    res = texture.synthesize_texture(fx, s, {"conv3_1": 1.0}, steps=25)
     assert res.evaluations == 25
     assert res.best_loss < 0.2 * res.history["total"][0]
 
@@ -44,32 +45,32 @@ def test_learner_layer_cost_is_used_and_zero_weights_refused(fx):
 
     def mine(a_S, a_G):
         calls.append(a_G.shape[1])
-        return style.layer_style_cost(a_S, a_G)
+        return costs.layer_style_cost(a_S, a_G)
 
     s = sample_image("checkerboard", size=16)
-    res = texture.synthesize(fx, s, {"conv1_1": 1.0, "conv2_1": 0.0}, steps=4, layer_cost=mine)
+    res = texture.synthesize_texture(fx, s, {"conv1_1": 1.0, "conv2_1": 0.0}, steps=4, layer_cost=mine)
     assert set(calls) == {64} and len(calls) >= 4  # every evaluation
     assert set(res.history) == {"total", "style/conv1_1"}
     with pytest.raises(ValueError, match="weight above 0"):
-        texture.synthesize(fx, s, {"conv1_1": 0.0})
+        texture.synthesize_texture(fx, s, {"conv1_1": 0.0})
 
 
 def test_single_and_cumulative_weights():
     assert texture.single_layer_weights(["a", "b"]) == [{"a": 1.0}, {"b": 1.0}]
-    cum = texture.cumulative_weights(list(style.PAPER_STYLE_LAYERS))
+    cum = texture.cumulative_weights(list(costs.PAPER_STYLE_LAYERS))
     assert [list(w) for w in cum][1] == ["conv1_1", "conv2_1"]
     assert cum[1] == {"conv1_1": 0.5, "conv2_1": 0.5}
-    assert cum[-1] == pytest.approx(style.PAPER_STYLE_LAYERS)  # the paper's 1/5 each
+    assert cum[-1] == pytest.approx(costs.PAPER_STYLE_LAYERS)  # the paper's 1/5 each
 
 
 def test_layer_shapes(fx):
-    shapes = texture.layer_shapes(fx, 32)
+    shapes = targets.activation_shapes(fx, 32)
     assert shapes == {"conv1_1": (64, 32, 32), "conv2_1": (128, 16, 16), "conv3_1": (256, 8, 8)}
-    assert texture.layer_shapes(fx, (16, 24), ["conv2_1"]) == {"conv2_1": (128, 8, 12)}
+    assert targets.activation_shapes(fx, (16, 24), ["conv2_1"]) == {"conv2_1": (128, 8, 12)}
 
 
 def test_format_table_rounds_and_aligns():
-    text = texture.format_table(["layer", "N", "lambda"], [["conv1_1", 64, 0.0066666], ["conv5_1", 512, 123456.7]])
+    text = tables.format_table(["layer", "N", "lambda"], [["conv1_1", 64, 0.0066666], ["conv5_1", 512, 123456.7]])
     assert text.splitlines() == [
         "layer      N     lambda",
         "-------  ---  ---------",
@@ -77,7 +78,7 @@ def test_format_table_rounds_and_aligns():
         "conv5_1  512  1.235e+05",
     ]
     with pytest.raises(ValueError, match="3 cells"):
-        texture.format_table(["a", "b", "c"], [[1, 2]])
+        tables.format_table(["a", "b", "c"], [[1, 2]])
 
 
 def test_layer_study_and_its_plot(fx):
@@ -101,7 +102,7 @@ def test_conversion_table_lecture_to_tutorial():
     # VGG19 shapes at 64 px; the lecture's beta = 40, lambda = 0.2 is the tutorials' beta ~ 1.2e6.
     shapes = {"conv1_1": (64, 64, 64), "conv2_1": (128, 32, 32), "conv3_1": (256, 16, 16),
               "conv4_1": (512, 8, 8), "conv5_1": (512, 4, 4)}
-    text = texture.conversion_table(10, 40, style.PAPER_STYLE_LAYERS, shapes=shapes, content_shape=(512, 8, 8),
+    text = conventions.conversion_table(10, 40, costs.PAPER_STYLE_LAYERS, shapes=shapes, content_shape=(512, 8, 8),
                                     source="lecture", target="pytorch_tutorial")
     lines = text.splitlines()
     assert lines[0].split() == ["layer", "n_C", "n_H*n_W", "λ", "lecture", "λ", "pytorch_tutorial",

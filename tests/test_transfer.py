@@ -5,10 +5,10 @@ import threading
 import pytest
 import torch
 
-from coursekit import color, style
+from coursekit.nst import color, costs
 from coursekit.models import FeatureExtractor, layer_names, vgg11
 from coursekit.samples import sample_image
-from coursekit.transfer import StyleTransfer, TransferSettings, total_variation
+from coursekit.nst.transfer import StyleTransfer, TransferSettings, total_variation
 
 LAYERS = [n for n in layer_names("vgg11") if n.startswith("conv")]
 FAST = dict(size=32, steps=6)
@@ -28,7 +28,7 @@ def test_run_lowers_the_total_cost_and_records_every_part(engine):
     res = engine.run(**FAST)
     assert res.image.shape == (1, 3, 32, 32) and 0 <= res.image.min() and res.image.max() <= 1
     assert res.best_loss < res.history["total"][0]
-    expected = {"total", "content", "style"} | {f"style/{n}" for n in style.PAPER_STYLE_LAYERS}
+    expected = {"total", "content", "style"} | {f"style/{n}" for n in costs.PAPER_STYLE_LAYERS}
     assert set(res.history) == expected
     assert res.settings.size == 32 and res.evaluations <= 6
 
@@ -91,11 +91,11 @@ def test_learner_cost_functions_are_plugged_in(fx):
 
     def content(a_C, a_G):
         calls["content"] += 1
-        return style.content_cost(a_C, a_G)
+        return costs.content_cost(a_C, a_G)
 
     def layer(a_S, a_G):
         calls["layer"] += 1
-        return style.layer_style_cost(a_S, a_G)
+        return costs.layer_style_cost(a_S, a_G)
 
     def total(jc, js, alpha, beta):
         calls["total"] += 1

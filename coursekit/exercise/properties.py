@@ -11,7 +11,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from .runner import NotImplementedYet, Property, outputs_match
+from .spec import NotImplementedYet, Property, outputs_match
 
 __all__ = ["not_mutating", "gradient_flows", "batch_independent", "symmetric", "zero_when_equal", "keeps_dtype"]
 

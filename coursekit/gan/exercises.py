@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..grading.runner import Case, Exercise, Mistake, Property
+from ..exercise import Case, Exercise, Mistake, Property
 from .dcgan import conv_transpose_output_size
 from .losses import discriminator_loss, generator_loss
 

@@ -14,7 +14,7 @@ import math
 import torch
 from torch import Tensor
 
-from ..grading.runner import Case, Exercise, Mistake
+from ..exercise import Case, Exercise, Mistake
 from .analysis import clip_factor
 from .mlp import init_std
 

@@ -8,30 +8,17 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .runner import CheckResult, Exercise, run_exercise
+from ..exercise import Exercise
+from .runner import CheckResult, run_exercise
 
 __all__ = ["check", "reference", "exercise_names", "registry", "CheckResult"]
 
 
-# Each topic declares its exercises beside its code, in a module with an ``EXERCISES`` dict.
-EXERCISE_MODULES = (
-    "coursekit.grading.exercises",  # lessons 00-04: style matrices and costs
-    "coursekit.grading.cost_gradient_exercises",  # lesson 05: the costs' gradients by hand
-    "coursekit.gan.exercises",  # lesson 06: GAN losses
-    "coursekit.models.exercises",  # lesson 08: convolution arithmetic
-    "coursekit.gradient_flow.exercises",  # lesson 09: Xavier and He scales
-)
-
-
 def registry() -> dict[str, Exercise]:
-    """Every exercise with a public check, by name, from the modules in ``EXERCISE_MODULES``.
-    They are imported when asked for, so that those modules may import ``grading.runner`` freely."""
-    import importlib
+    """Every exercise with a public check, by name (``coursekit.grading.catalogue``)."""
+    from .catalogue import all_exercises  # the topics' exercises load torch and the topics' code
 
-    exercises: dict[str, Exercise] = {}
-    for module in EXERCISE_MODULES:
-        exercises.update(importlib.import_module(module).EXERCISES)
-    return exercises
+    return all_exercises()
 
 
 def exercise_names() -> list[str]:

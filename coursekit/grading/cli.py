@@ -42,7 +42,7 @@ def add_commands(sub) -> None:
 
 
 def exercises(args: argparse.Namespace) -> int:
-    from .generate import generate, out_of_sync
+    from .generate import generate_exercise_notebooks, out_of_sync
 
     if args.check:
         problems = out_of_sync(args.solutions, args.out)
@@ -53,7 +53,7 @@ def exercises(args: argparse.Namespace) -> int:
             return 1
         print("exercise notebooks are in sync with the solutions")
         return 0
-    written = generate(args.solutions, args.out, args.lessons)
+    written = generate_exercise_notebooks(args.solutions, args.out, args.lessons)
     for path in written:
         if args.no_execute:
             print(f"wrote {path}")

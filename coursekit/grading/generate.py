@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["exercise_version", "strip_solutions", "generate", "out_of_sync", "EXERCISE_NOTE", "SOLUTION_TAG", "add_solution_note"]
+__all__ = ["exercise_version", "strip_solutions", "generate_exercise_notebooks", "out_of_sync", "EXERCISE_NOTE", "SOLUTION_TAG", "add_solution_note"]
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 SOLUTION_TAG = "solution-only"
@@ -116,7 +116,7 @@ def _lessons(solutions: Path) -> list[Path]:
     return sorted(p for p in solutions.glob("*.ipynb") if re.match(r"\d\d_", p.name))
 
 
-def generate(solutions: str | Path, out: str | Path, only: list[str] | None = None) -> list[Path]:
+def generate_exercise_notebooks(solutions: str | Path, out: str | Path, only: list[str] | None = None) -> list[Path]:
     """Write the exercise version of every ``solutions/NN_*.ipynb`` (or of the lessons named in
     ``only``, by stem or by NN prefix) to ``out/``, outputs cleared."""
     solutions, out = Path(solutions), Path(out)

@@ -32,7 +32,7 @@ from typing import Any
 import torch
 
 from . import registry
-from .runner import Case, Exercise, _call, _matching_mistakes, outputs_match
+from ..exercise import Case, Exercise, call_on_copies, matching_mistakes, outputs_match
 from .submission import SubmissionError, code_cells, program_for
 
 __all__ = ["Limits", "ExerciseScore", "SubmissionReport", "grade_notebook", "grade_cells", "grade_many", "write_gradebook",
@@ -291,13 +291,13 @@ def _score_cases(exercise: Exercise, cases: list[Case], inputs: list, outcomes: 
         if isinstance(got, dict) and "__unsupported__" in got:
             score.feedback.append(f"{label}: returned {got['__unsupported__']}, which is not a tensor or a number")
             continue
-        expected = _call(exercise.reference, args, kwargs)
+        expected = call_on_copies(exercise.reference, args, kwargs)
         ok, reason = (case.compare or outputs_match)(got, expected)
         if ok:
             score.passed += 1
             continue
         score.feedback.append(f"{label}: {_coarse(reason) if hidden else reason}")
-        found = set(_matching_mistakes(exercise, got, args, kwargs))
+        found = set(matching_mistakes(exercise, got, args, kwargs))
         suspects = found if suspects is None else suspects & found
     if suspects:
         score.hints.append(exercise.mistakes[min(suspects)].hint)

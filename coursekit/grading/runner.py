@@ -1,80 +1,19 @@
 """Running a public check: call the learner's function safely, compare, diagnose, report.
 
-An exercise is described by an ``Exercise`` (reference, seeded cases, property checks and a
-catalogue of realistic mistakes). ``run_exercise`` never raises because of the learner's code:
-every failure becomes a line in the ``CheckResult``. It prints nothing; ``check`` in
-``coursekit.grading`` prints the verdict.
+An exercise is described by a ``coursekit.exercise.Exercise``. ``run_exercise`` never raises
+because of the learner's code: every failure becomes a line in the ``CheckResult``. It prints
+nothing; ``check`` in ``coursekit.grading`` prints the verdict.
 """
 
 from __future__ import annotations
 
-import copy
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Callable
 
-import torch
-from torch import Tensor
+from ..exercise import Exercise, NotImplementedYet, call_on_copies, matching_mistakes, outputs_match
 
-__all__ = ["Case", "Mistake", "Property", "Exercise", "CheckResult", "run_exercise", "NotImplementedYet"]
-
-RTOL, ATOL = 1e-7, 1e-10
-
-
-@dataclass(frozen=True)
-class Case:
-    """One seeded input: ``make()`` returns (args, kwargs); ``label`` describes it to the learner.
-
-    ``compare(got, expected)`` returns (ok, reason); the default is ``outputs_match`` (float64,
-    rtol 1e-7). Give one when a case needs a looser or a different comparison.
-    """
-
-    label: str
-    make: Callable[[], tuple[tuple, dict]]
-    compare: Callable[[Any, Any], tuple[bool, str]] | None = None
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """A realistic wrong answer and the hint to give when the learner's output equals it."""
-
-    fn: Callable[..., Any]
-    hint: str
-
-
-@dataclass(frozen=True)
-class Property:
-    """A check that needs no expected value. ``test(fn, reference)`` returns a failure or None."""
-
-    name: str
-    test: Callable[[Callable, Callable], str | None]
-
-
-@dataclass(frozen=True)
-class Exercise:
-    """One graded function.
-
-    ``name`` is also the function's name in the lesson; ``lesson`` is the lesson's file stem
-    (``"01_channel_correlations"``). ``cases`` and ``properties`` are the public checks run in the
-    learner's kernel. ``hidden`` cases are run only by the grader (``coursekit.grading.grader``),
-    which reports pass/fail per hidden case without its inputs or expected values; ``points`` is
-    the exercise's weight in the gradebook. Properties call the learner's function themselves, so
-    the grader, which never runs learner code in its own process, scores cases only.
-    """
-
-    name: str
-    reference: Callable[..., Any]
-    cases: Sequence[Case]
-    properties: Sequence[Property] = ()
-    mistakes: Sequence[Mistake] = ()
-    generic_hint: str = ""
-    lesson: str = ""
-    points: int = 1
-    hidden: Sequence[Case] = ()
-
-
-class NotImplementedYet(Exception):
-    """Raised inside a property when the learner's function raises NotImplementedError."""
+__all__ = ["CheckResult", "run_exercise", "describe_exception"]
 
 
 @dataclass
@@ -115,14 +54,6 @@ class CheckResult:
         return self.reference
 
 
-def _call(fn: Callable, args: tuple, kwargs: dict) -> Any:
-    """Call fn on deep copies so the learner cannot change the inputs we compare with."""
-    try:
-        return fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
-    except NotImplementedError as exc:
-        raise NotImplementedYet() from exc
-
-
 def describe_exception(exc: BaseException) -> str:
     """'TypeError: msg (line 3 of your function)' without a full traceback."""
     frames = traceback.extract_tb(exc.__traceback__)
@@ -133,47 +64,6 @@ def describe_exception(exc: BaseException) -> str:
         where = f" (at line {last.lineno}: `{code}`)" if code else f" (at line {last.lineno})"
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {message}{where}"
-
-
-def outputs_match(got: Any, expected: Any) -> tuple[bool, str]:
-    """Compare outputs (tensors, numbers, tuples); the reason says what differs."""
-    if isinstance(expected, Tensor):
-        if isinstance(got, (int, float)) and expected.numel() == 1:
-            got = torch.tensor(float(got), dtype=expected.dtype)
-        if not isinstance(got, Tensor):
-            return False, f"returned {type(got).__name__}, expected a torch.Tensor"
-        if tuple(got.shape) != tuple(expected.shape):
-            return False, f"returned shape {tuple(got.shape)}, expected {tuple(expected.shape)}"
-        got_d = got.detach().to(torch.float64)
-        exp_d = expected.detach().to(torch.float64)
-        if not torch.isfinite(got_d).all():
-            return False, "returned NaN or infinite values"
-        if not torch.allclose(got_d, exp_d, rtol=RTOL, atol=ATOL):
-            err = (got_d - exp_d).abs().max().item()
-            scale = exp_d.abs().max().item()
-            return False, f"values differ from the reference (largest error {err:.2g}, values up to {scale:.2g})"
-        return True, ""
-    if isinstance(expected, (int, float)):
-        try:
-            value = float(got)
-        except (TypeError, ValueError, RuntimeError):
-            return False, f"returned {type(got).__name__}, expected a number"
-        ok = abs(value - expected) <= ATOL + RTOL * abs(expected)
-        return ok, "" if ok else f"returned {value:.6g}, expected {expected:.6g}"
-    return got == expected, "" if got == expected else "returned a different value"
-
-
-def _matching_mistakes(exercise: Exercise, got: Any, args: tuple, kwargs: dict) -> list[int]:
-    """Indices of the catalogued mistakes whose output equals the learner's on this input."""
-    found = []
-    for i, mistake in enumerate(exercise.mistakes):
-        try:
-            wrong = _call(mistake.fn, args, kwargs)
-        except Exception:  # a catalogued mistake that does not apply to this input
-            continue
-        if outputs_match(got, wrong)[0]:
-            found.append(i)
-    return found
 
 
 def run_exercise(exercise: Exercise, fn: Callable) -> CheckResult:
@@ -192,19 +82,19 @@ def run_exercise(exercise: Exercise, fn: Callable) -> CheckResult:
         result.total += 1
         args, kwargs = case.make()
         try:
-            got = _call(fn, args, kwargs)
+            got = call_on_copies(fn, args, kwargs)
         except NotImplementedYet:
             return CheckResult(exercise.name, "not_implemented", 0, result.total, function=fn,
                                reference=exercise.reference)
         except (Exception, SystemExit) as exc:  # the learner's code failed: report, don't crash
             result.failures.append(f"{case.label}: raised {describe_exception(exc)}")
             continue
-        ok, reason = (case.compare or outputs_match)(got, _call(exercise.reference, args, kwargs))
+        ok, reason = (case.compare or outputs_match)(got, call_on_copies(exercise.reference, args, kwargs))
         if ok:
             result.passed_count += 1
         else:
             result.failures.append(f"{case.label}: {reason}")
-            found = set(_matching_mistakes(exercise, got, args, kwargs))
+            found = set(matching_mistakes(exercise, got, args, kwargs))
             suspects = found if suspects is None else suspects & found
             unexplained = unexplained or not found
     if suspects:

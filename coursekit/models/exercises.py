@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ..grading.runner import Case, Exercise, Mistake, Property
+from ..exercise import Case, Exercise, Mistake, Property
 from .arithmetic import conv_output_size, receptive_field, vgg_param_count
 from .vgg import cfgs
 

@@ -5,7 +5,7 @@ is the correlation between the channels of one layer. Take the activation volume
 shape (nC, nH, nW), and two channels k and k'. At each of the nH*nW positions (i, j) they give a pair
 (a_ijk, a_ijk'); the style matrix adds up the products of these pairs,
 
-    G_kk' = sum_i sum_j a_ijk a_ijk'                                      (``coursekit.style.gram_matrix``)
+    G_kk' = sum_i sum_j a_ijk a_ijk'                                      (``coursekit.nst.costs.gram_matrix``)
 
 an un-normalised cross-covariance "about zero": no mean is subtracted, so it is large when both
 channels are large at the same places, and also when both are simply large everywhere. Writing
@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .style import gram_matrix
+from .costs import gram_matrix
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -18,32 +18,28 @@ Batch semantics: activations are (B, nC, nH, nW). Every cost returns a tensor of
 independent cost per image, never a sum that mixes images. A target with B = 1 is broadcast
 against a batch of generated images.
 
-Popular implementations normalise differently (GUIDE section 3, "the normalisation zoo"). They are
-all the same objective up to per-layer constants, captured in ``CONVENTIONS``;
-``convert_weights`` translates alpha, beta and the lambda^[l] between them.
+Popular implementations normalise differently: they are all the same objective up to per-layer
+constants (``coursekit.nst.conventions``), and every cost here takes a ``convention``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Mapping
 
 import torch
 from torch import Tensor
 
+from .conventions import Convention, get_convention
+
 __all__ = [
-    "Convention",
-    "CONVENTIONS",
-    "CostWeights",
     "gram_matrix",
     "style_cost_from_grams",
     "gram_target_cost",
     "layer_style_cost",
+    "weighted_style_sum",
     "style_cost",
     "content_cost",
     "total_cost",
-    "convert_weights",
-    "get_convention",
     "PAPER_STYLE_LAYERS",
     "PAPER_CONTENT_LAYER",
     "TUTORIAL_STYLE_LAYERS",
@@ -57,69 +53,6 @@ PAPER_CONTENT_LAYER = "conv4_2"
 # its content layer "conv_4" is conv2_2 (pytorch/tutorials#3732).
 TUTORIAL_STYLE_LAYERS = {"conv1_1": 1.0, "conv1_2": 1.0, "conv2_1": 1.0, "conv2_2": 1.0, "conv3_1": 1.0}
 TUTORIAL_CONTENT_LAYER = "conv2_2"
-
-
-@dataclass(frozen=True)
-class Convention:
-    """One implementation's normalisation, written against un-normalised sums.
-
-    ``style_coef(N, M)`` multiplies sum_{k,k'} (F_S F_S^T - F_G F_G^T)^2 for one layer and
-    ``content_coef(N, M)`` multiplies sum (F - P)^2, with N = nC and M = nH*nW.
-    """
-
-    name: str
-    source: str
-    style_coef: Callable[[int, int], float]
-    content_coef: Callable[[int, int], float]
-    gram_description: str
-
-
-def _mse_style(n: int, m: int) -> float:
-    # Gram divided by N*M, then the mean over N^2 entries: 1/(N M)^2 * 1/N^2.
-    return 1.0 / (n**4 * m**2)
-
-
-CONVENTIONS: dict[str, Convention] = {
-    "paper": Convention(
-        "paper", "Gatys et al. 2015",
-        style_coef=lambda n, m: 1.0 / (4 * n**2 * m**2),
-        content_coef=lambda n, m: 0.5,
-        gram_description="F F^T",
-    ),
-    "lecture": Convention(
-        "lecture", "Ng, deeplearning.ai (Convolutional Neural Networks, week 4)",
-        style_coef=lambda n, m: 1.0 / (4 * n**2 * m**2),
-        content_coef=lambda n, m: 1.0 / (4 * n * m),
-        gram_description="A A^T",
-    ),
-    "pytorch_tutorial": Convention(
-        "pytorch_tutorial", "PyTorch Neural Transfer tutorial",
-        style_coef=_mse_style, content_coef=lambda n, m: 1.0 / (n * m),
-        gram_description="F F^T / (N M)",
-    ),
-    "d2l": Convention(
-        "d2l", "Dive into Deep Learning, 14.12",
-        style_coef=_mse_style, content_coef=lambda n, m: 1.0 / (n * m),
-        gram_description="F F^T / (N M)",
-    ),
-    "neural_style": Convention(
-        "neural_style", "jcjohnson/neural-style",
-        style_coef=_mse_style, content_coef=lambda n, m: 1.0 / (n * m),
-        gram_description="F F^T / (N M)",
-    ),
-}
-
-
-def get_convention(convention: str | Convention) -> Convention:
-    """Look a convention up by name (or pass one through)."""
-    if isinstance(convention, Convention):
-        return convention
-    try:
-        return CONVENTIONS[convention]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"convention {convention!r} is not known; use one of {sorted(CONVENTIONS)}"
-        ) from None
 
 
 def _check_activation(a: Tensor, what: str) -> Tensor:
@@ -241,6 +174,21 @@ def layer_style_cost(a_S: Tensor, a_G: Tensor, convention: str | Convention = "p
     return style_cost_from_grams(gram_matrix(a_S), gram_matrix(a_G), n_C, n_H * n_W, convention)
 
 
+def weighted_style_sum(style_weights: Mapping[str, float], layer_costs: Mapping[str, Tensor]) -> Tensor:
+    """J_style = sum_l lambda^[l] J_style^[l]: the one sum over layers that every path uses.
+
+    ``layer_costs`` maps each layer of ``style_weights`` to its J_style^[l], shape (B,) (or a
+    number); layers with lambda^[l] = 0 may be left out. Returns (B,).
+    """
+    terms = [lam * layer_costs[name] for name, lam in style_weights.items() if lam != 0 or name in layer_costs]
+    if not terms:
+        raise ValueError("every style weight lambda^[l] is 0: give at least one layer a weight above 0")
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
 def style_cost(
     a_S: Mapping[str, Tensor],
     a_G: Mapping[str, Tensor],
@@ -265,11 +213,11 @@ def style_cost(
         for label, acts in (("a_S", a_S), ("a_G", a_G)):
             if name not in acts:
                 raise KeyError(f"layer {name!r} is in style_weights but not in {label} (has {sorted(acts)})")
-    total = None
-    for name, lam in style_weights.items():
-        cost = layer_cost(a_S[name], a_G[name]) if layer_cost else layer_style_cost(a_S[name], a_G[name], convention)
-        total = lam * cost if total is None else total + lam * cost
-    return total
+    per_layer = {
+        name: layer_cost(a_S[name], a_G[name]) if layer_cost else layer_style_cost(a_S[name], a_G[name], convention)
+        for name in style_weights
+    }
+    return weighted_style_sum(style_weights, per_layer)
 
 
 def content_cost(a_C: Tensor, a_G: Tensor, convention: str | Convention = "paper") -> Tensor:
@@ -287,57 +235,3 @@ def content_cost(a_C: Tensor, a_G: Tensor, convention: str | Convention = "paper
 def total_cost(J_content: Tensor | float, J_style: Tensor | float, alpha: float = 10.0, beta: float = 40.0) -> Tensor | float:
     """J(G) = alpha J_content(C,G) + beta J_style(S,G); defaults are the lecture's alpha=10, beta=40."""
     return alpha * J_content + beta * J_style
-
-
-@dataclass(frozen=True)
-class CostWeights:
-    """alpha, beta and the per-layer lambda^[l] of one convention."""
-
-    alpha: float
-    beta: float
-    style_weights: dict[str, float]
-    convention: str
-
-
-def _n_m(shape: tuple[int, ...]) -> tuple[int, int]:
-    """(nC, nH, nW) or (B, nC, nH, nW) -> (N, M)."""
-    dims = tuple(shape)[-3:]
-    if len(dims) != 3:
-        raise ValueError(f"layer shape {shape} must be (nC, nH, nW)")
-    return dims[0], dims[1] * dims[2]
-
-
-def convert_weights(
-    alpha: float,
-    beta: float,
-    style_weights: Mapping[str, float],
-    *,
-    style_shapes: Mapping[str, tuple[int, ...]],
-    content_shape: tuple[int, ...],
-    source: str,
-    target: str,
-) -> CostWeights:
-    """Translate (alpha, beta, lambda^[l]) from one convention to another, same objective.
-
-    With c_X(l) the convention's style coefficient at layer l (see ``Convention``), the
-    objectives agree term by term when
-        beta' lambda'_l c_target(l) = beta lambda_l c_source(l)    and
-        alpha' k_target = alpha k_source   (k = content coefficient).
-    The new lambda' keep the old sum (sum_l lambda'_l = sum_l lambda_l); beta' absorbs the rest, so
-    converting there and back returns the original numbers.
-    """
-    src, dst = get_convention(source), get_convention(target)
-    missing = [name for name in style_weights if name not in style_shapes]
-    if missing:
-        raise ValueError(f"style_shapes lacks {missing}: give (nC, nH, nW) for every style layer")
-    n_c, m_c = _n_m(content_shape)
-    new_alpha = alpha * src.content_coef(n_c, m_c) / dst.content_coef(n_c, m_c)
-    raw = {}
-    for name, lam in style_weights.items():
-        n, m = _n_m(style_shapes[name])
-        raw[name] = beta * lam * src.style_coef(n, m) / dst.style_coef(n, m)
-    lam_sum, raw_sum = sum(style_weights.values()), sum(raw.values())
-    if lam_sum == 0 or raw_sum == 0:
-        return CostWeights(new_alpha, 0.0, {k: float(v) for k, v in style_weights.items()}, dst.name)
-    new_beta = raw_sum / lam_sum
-    return CostWeights(new_alpha, new_beta, {k: v / new_beta for k, v in raw.items()}, dst.name)

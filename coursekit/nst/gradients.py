@@ -19,7 +19,7 @@ X = 0 we use 0, as PyTorch's ReLU does. So in this module
                           the derivative above times the mask [F > 0];
     relu=False          : ``a_G`` is any feature map; the result is dL/dF, unmasked.
 
-Batch semantics as in ``coursekit.style``: activations are (B, nC, nH, nW), the target has batch 1
+Batch semantics as in ``coursekit.nst.costs``: activations are (B, nC, nH, nW), the target has batch 1
 (broadcast) or B, and the result has a_G's shape: image b's gradient of its own cost (equivalently,
 the gradient of the sum of the B costs). Nothing here changes its inputs or their dtype; gradient
 checks need float64 (float32 round-off swamps finite differences, see ``finite_difference_errors``).
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
-from coursekit import style
+from . import costs
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -83,7 +83,7 @@ def content_cost_gradient(a_C: Tensor, a_G: Tensor, relu: bool = True) -> Tensor
     Returns:
         (B, nC, nH, nW): each image's gradient of its own cost.
     """
-    style._check_pair(a_C, a_G, ("a_C", "a_G"))
+    costs._check_pair(a_C, a_G, ("a_C", "a_G"))
     grad = a_G - a_C  # (B, nC, nH, nW); a_C with B = 1 broadcasts
     if relu:
         _check_rectified(a_G)
@@ -98,7 +98,7 @@ def style_layer_gradient(a_S: Tensor, a_G: Tensor, relu: bool = True) -> Tensor:
         dE/dX_ij = the same if F_ij > 0 else 0                                   (relu=True)
 
     with F = a_G unrolled to (N, M) = (nC, nH*nW), G = F F^T and A the style image's Gram matrix.
-    E_l is ``coursekit.style.layer_style_cost`` (= the lecture's 1/(2 nH nW nC)^2 sum (G(S) - G(G))^2).
+    E_l is ``coursekit.nst.costs.layer_style_cost`` (= the lecture's 1/(2 nH nW nC)^2 sum (G(S) - G(G))^2).
 
     Args:
         a_S: style-image features, shape (1 or B, nC, nH, nW).
@@ -107,11 +107,11 @@ def style_layer_gradient(a_S: Tensor, a_G: Tensor, relu: bool = True) -> Tensor:
     Returns:
         (B, nC, nH, nW): each image's gradient of its own cost.
     """
-    style._check_pair(a_S, a_G, ("a_S", "a_G"))
+    costs._check_pair(a_S, a_G, ("a_S", "a_G"))
     b, n, h, w = a_G.shape
     m = h * w
     F = a_G.reshape(b, n, m)  # (B, N, M)
-    D = style.gram_matrix(a_G) - style.gram_matrix(a_S)  # (B, N, N), G - A, symmetric
+    D = costs.gram_matrix(a_G) - costs.gram_matrix(a_S)  # (B, N, N), G - A, symmetric
     grad = (torch.bmm(D, F) / (n**2 * m**2)).reshape(b, n, h, w)  # ((G - A) F)_ij = (F^T (G - A))_ji
     if relu:
         _check_rectified(a_G)
@@ -152,7 +152,7 @@ def _rectify(x: Tensor, relu: bool) -> Tensor:
 
 def autograd_gradient(cost: CostFn, target: Tensor, x: Tensor, relu: bool = True) -> Tensor:
     """d sum_b cost(target, F)_b / dx by autograd, with F = ReLU(x) (relu=True: x is the
-    pre-activation X) or F = x (relu=False). ``cost`` is e.g. ``style.content_cost``."""
+    pre-activation X) or F = x (relu=False). ``cost`` is e.g. ``costs.content_cost``."""
     x = x.detach().clone().requires_grad_(True)
     cost(target, _rectify(x, relu)).sum().backward()
     return x.grad
@@ -202,7 +202,7 @@ def check_against_autograd(
     """Compare ``gradient_fn(target, F, relu=relu)`` with autograd's gradient of ``cost(target, F)``.
 
     x is the pre-activation X (F = ReLU(X)) when relu=True, the features F themselves otherwise.
-    E.g. ``check_against_autograd(style_layer_gradient, style.layer_style_cost, a_S, X)``.
+    E.g. ``check_against_autograd(style_layer_gradient, costs.layer_style_cost, a_S, X)``.
     """
     analytic = gradient_fn(target, _rectify(x.detach(), relu), relu=relu)
     return compare_gradients(analytic, autograd_gradient(cost, target, x, relu))

@@ -1,10 +1,10 @@
 """Optimising the pixels of an image: the loop behind texture synthesis, reconstruction and NST.
 
-``optimize_image(loss_fn, init, ...)`` minimises ``loss_fn(x)`` over images x in [0, 1]:
+``noise_like`` and ``initial_image`` give the starting image; ``optimize_image(loss_fn, init, ...)`` minimises ``loss_fn(x)`` over images x in [0, 1]:
 
 - ``method="lbfgs"``: SciPy's L-BFGS-B with the box constraint 0 <= x <= 1. The PyTorch tutorial
   instead clamps inside torch's L-BFGS closure, which breaks L-BFGS's curvature pairs and makes the
-  loss explode after a few hundred evaluations (GUIDE section 3, pytorch/tutorials#143); a bounded
+  loss explode after a few hundred evaluations (pytorch/tutorials#143); a bounded
   quasi-Newton method is the principled fix. Its default gtol/ftol stop far too early because the
   gradients are tiny, so both are 0 here and the budget is the number of evaluations. For the same
   reason the objective is multiplied by c = 1 / max|dJ/dx| at the start (the minimiser does not
@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["OptimResult", "optimize_image", "METHODS"]
+__all__ = ["OptimResult", "optimize_image", "METHODS", "noise_like", "initial_image"]
 
 METHODS = ("lbfgs", "adam")
 LossOutput = Tensor | Mapping[str, Tensor]
@@ -176,3 +176,22 @@ def optimize_image(
         stopped, message = "interrupted", "interrupted; returning the best image so far"
     image = tracker.best_image if tracker.best_image is not None else init.detach().clamp(0, 1).clone()
     return OptimResult(image, tracker.best_loss, tracker.evaluations, tracker.history, stopped, message)
+
+
+def noise_like(image: Tensor, seed: int = 0) -> Tensor:
+    """Uniform noise in [0, 1] of ``image``'s shape, from a local generator (global RNG untouched)."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(image.shape, generator=g, dtype=image.dtype).to(image.device)
+
+
+def initial_image(kind: str | Tensor, reference: Tensor, seed: int = 0) -> Tensor:
+    """The starting image: "noise" (seeded), "content"/"reference" (a copy), or a given tensor."""
+    if isinstance(kind, Tensor):
+        if kind.shape != reference.shape:
+            raise ValueError(f"init has shape {tuple(kind.shape)}; it must match {tuple(reference.shape)}")
+        return kind.detach().clone()
+    if kind == "noise":
+        return noise_like(reference, seed)
+    if kind in ("content", "reference"):
+        return reference.detach().clone()
+    raise ValueError(f"init {kind!r} is not known; use 'noise', 'content' or an image tensor")

@@ -1,8 +1,8 @@
-"""What a layer remembers of an image: content reconstructions, measured and drawn (lesson 03).
+"""What a layer remembers of an image: content reconstructions, made, measured and drawn (lesson 03).
 
 Gatys, Ecker & Bethge 2015 (Fig. 1) and Mahendran & Vedaldi 2015 look at a layer's content
 representation by inverting it: start from noise and minimise J_content(C, G) at that layer
-(``coursekit.synthesis.reconstruct``). From low layers the image comes back pixel for pixel; from
+(``reconstruct``). From low layers the image comes back pixel for pixel; from
 deep layers many different images have (almost) the same activations, so only what the layer keeps
 survives. This module puts numbers and pictures on that:
 
@@ -16,6 +16,7 @@ survives. This module puts numbers and pictures on that:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -23,22 +24,48 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from coursekit import style
-from coursekit.data import to_numpy_image
-from coursekit.models.features import FeatureExtractor
-from coursekit.optimize import OptimResult
-from coursekit.synthesis import noise_like
+from ..images import to_numpy_image
+from ..models.features import FeatureExtractor
+from .costs import content_cost
+from .optimize import OptimResult, noise_like, optimize_image
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["FIG1_LAYERS", "pixel_error", "remaining_costs", "plot_reconstructions", "draw_progress"]
+__all__ = ["FIG1_LAYERS", "reconstruct", "pixel_error", "remaining_costs", "plot_reconstructions", "draw_progress"]
 
 # The layers of Gatys et al. 2015, Fig. 1 (content reconstructions a-e).
 FIG1_LAYERS: tuple[str, ...] = ("conv1_2", "conv2_2", "conv3_2", "conv4_2", "conv5_2")
 
 CostFn = Callable[[Tensor, Tensor], Tensor]
+
+
+def reconstruct(
+    extractor: FeatureExtractor,
+    image: Tensor,
+    layer: str,
+    *,
+    steps: int = 100,
+    seed: int = 0,
+    method: str = "lbfgs",
+    convention: str = "paper",
+    cost: Callable[[Tensor, Tensor], Tensor] | None = None,
+    callback: Callable[[int, float, Tensor], None] | None = None,
+    stop: threading.Event | None = None,
+) -> OptimResult:
+    """An image whose activations at ``layer`` match ``image``'s, found from seeded noise.
+
+    Minimises J_content(C, G) = 1/2 sum (a^[l](C) - a^[l](G))^2 (or ``cost(a_C, a_G)``).
+    """
+    with torch.no_grad():
+        a_C = extractor(image, [layer])[layer]
+
+    def loss(x: Tensor) -> Tensor:
+        a_G = extractor(x, [layer])[layer]
+        return cost(a_C, a_G) if cost is not None else content_cost(a_C, a_G, convention)
+
+    return optimize_image(loss, noise_like(image, seed), steps=steps, method=method, callback=callback, stop=stop)
 
 
 def pixel_error(image: Tensor, reference: Tensor) -> float:
@@ -68,13 +95,13 @@ def remaining_costs(
         content: the original image C, (1, 3, H, W).
         images: reconstructions (or any images of C's shape) by name; one row each, in order.
         layers: the columns.
-        cost: J_content(a_C, a_G) -> (B,); default the paper's ``style.content_cost``.
+        cost: J_content(a_C, a_G) -> (B,); default the paper's ``content_cost``.
         seed: the noise the reconstructions started from (``noise_like(content, seed)``), the
             denominator: 1 means "no better than the starting noise", 0 "matched exactly".
     Returns:
         (len(images), len(layers)) float array.
     """
-    cost = cost or style.content_cost
+    cost = cost or content_cost
     names = list(layers)
     with torch.no_grad():
         a_C = extractor(content, names)

@@ -1,15 +1,17 @@
-"""Texture synthesis experiments of lesson 02: which layers, which weights, what the numbers mean.
+"""Texture synthesis (lesson 02): an image from noise whose Gram matrices match a style image's.
 
-- ``synthesize``: ``synthesis.synthesize_texture`` at the style image's size, the lesson's entry
-  point. (Under the paper's normalisation 1/(4 N^2 M^2) the gradient is tiny, about 1e-10 per
-  pixel for conv5_1 of a 64 px image; ``coursekit.optimize`` scales the objective by its first
-  gradient so that L-BFGS-B's first step is not lost in float32.)
+Gatys, Ecker & Bethge 2015 ("Texture synthesis using convolutional neural networks") minimise the
+style cost alone, J_style(S, G) = sum_l lambda^[l] J_style^[l](S, G), over the pixels of G. What
+survives shows what each layer's Gram matrices capture: low layers colour and edges, higher
+layers larger structures.
+
+- ``synthesize_texture``: the synthesis, from seeded noise. (Under the paper's normalisation
+  1/(4 N^2 M^2) the gradient is tiny, about 1e-10 per pixel for conv5_1 of a 64 px image;
+  ``coursekit.nst.optimize`` scales the objective by its first gradient so that L-BFGS-B's first
+  step is not lost in float32.)
 - ``single_layer_weights`` / ``cumulative_weights``: the lambda^[l] of "one layer alone" and of
-  "conv1_1, then conv1_1 + conv2_1, ..." (Gatys, Ecker & Bethge 2015, Fig. 1); ``layer_study``
-  runs both series and ``plot_layer_study`` draws them as two rows.
-- ``layer_shapes``: (nC, nH, nW) of each layer for an image size, for ``style.convert_weights``.
-- ``format_table`` / ``conversion_table``: plain-text tables (no pandas needed), e.g. the lecture's
-  alpha, beta, lambda^[l] translated into another implementation's convention.
+  "conv1_1, then conv1_1 + conv2_1, ..." (Gatys et al. 2015, Fig. 1); ``layer_study`` runs both
+  series and ``plot_layer_study`` draws them as two rows.
 """
 
 from __future__ import annotations
@@ -23,43 +25,69 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from . import style
-from .models.features import FeatureExtractor
-from .optimize import OptimResult
-from .plots import show_image
-from .synthesis import noise_like, synthesize_texture
+from ..models.features import FeatureExtractor
+from ..plots import show_image
+from .costs import gram_target_cost, weighted_style_sum
+from .optimize import OptimResult, noise_like, optimize_image
+from .targets import gram_targets
 
 __all__ = [
-    "synthesize",
+    "synthesize_texture",
     "single_layer_weights",
     "cumulative_weights",
     "LayerStudy",
     "layer_study",
     "plot_layer_study",
-    "layer_shapes",
-    "format_table",
-    "conversion_table",
 ]
 
 
-def synthesize(
+def synthesize_texture(
     extractor: FeatureExtractor,
     style_image: Tensor,
     style_weights: Mapping[str, float],
     *,
+    size: tuple[int, int] | None = None,
     steps: int = 50,
     seed: int = 0,
+    method: str = "lbfgs",
+    convention: str = "paper",
     layer_cost: Callable[[Tensor, Tensor], Tensor] | None = None,
     callback: Callable[[int, float, Tensor], None] | None = None,
     stop: threading.Event | None = None,
 ) -> OptimResult:
-    """Texture from seeded noise minimising J_style(S, G) = sum_l lambda^[l] J_style^[l](S, G).
+    """A new image whose Gram matrices match ``style_image``'s at the weighted layers.
 
-    ``synthesize_texture(extractor, style_image, style_weights, ...)`` at the style image's size;
-    ``history`` holds "total" and "style/<layer>" (the unweighted J_style^[l]).
+    Minimises J_style(S, G) = sum_l lambda^[l] J_style^[l](S, G) over G from seeded noise.
+    ``size`` (H, W) of the synthesised image defaults to the style image's. A Gram matrix is a sum
+    over positions, so when the sizes differ the style Grams are scaled by M_G / M_S (the ratio of
+    positions) to compare like with like. Layers with weight 0 are skipped. ``history`` holds
+    "total" and "style/<layer>" (the unweighted J_style^[l]).
     """
-    return synthesize_texture(extractor, style_image, style_weights, steps=steps, seed=seed,
-                              layer_cost=layer_cost, callback=callback, stop=stop)
+    layers = [name for name, lam in style_weights.items() if lam != 0]
+    if not layers:
+        raise ValueError("every style weight is 0: give at least one layer a weight above 0")
+    shape = (1, 3) + tuple(size or style_image.shape[-2:])
+    if layer_cost is not None and tuple(shape[-2:]) != tuple(style_image.shape[-2:]):
+        raise ValueError("layer_cost compares activations of equal size: leave size=None to "
+                         "synthesise at the style image's size")
+    grams_S = gram_targets(extractor, [style_image], layers, shape)
+    if layer_cost is not None:
+        with torch.no_grad():
+            a_S = extractor(style_image, layers)
+
+    def loss(x: Tensor) -> dict[str, Tensor]:
+        a_G = extractor(x, layers)
+        parts = {}
+        for name in layers:
+            if layer_cost is not None:
+                parts[f"style/{name}"] = layer_cost(a_S[name], a_G[name])
+            else:
+                parts[f"style/{name}"] = gram_target_cost(grams_S[name], a_G[name], convention)
+        total = weighted_style_sum(style_weights, {name: parts[f"style/{name}"] for name in layers})
+        return {"total": total, **parts}
+
+    init = noise_like(torch.empty(shape, dtype=style_image.dtype, device=style_image.device), seed)
+    return optimize_image(loss, init, steps=steps, method=method, callback=callback, stop=stop)
 
 
 def single_layer_weights(layers: Sequence[str], lam: float = 1.0) -> list[dict[str, float]]:
@@ -104,7 +132,7 @@ def layer_study(
     started = time.perf_counter()
 
     def run(weights: Mapping[str, float]) -> OptimResult:
-        return synthesize(extractor, style_image, weights, steps=steps, seed=seed, layer_cost=layer_cost)
+        return synthesize_texture(extractor, style_image, weights, steps=steps, seed=seed, layer_cost=layer_cost)
 
     alone = [run(weights) for weights in single_layer_weights(layers)]
     up_to = alone[:1] + [run(weights) for weights in cumulative_weights(layers)[1:]]
@@ -132,72 +160,3 @@ def plot_layer_study(study: LayerStudy, title: str | None = None, axes: Any = No
     if title is not None:
         axes[0][0].figure.suptitle(title)
     return axes
-
-
-def layer_shapes(
-    extractor: FeatureExtractor, size: int | tuple[int, int], layers: Sequence[str] | None = None
-) -> dict[str, tuple[int, int, int]]:
-    """(nC, nH, nW) of each layer for an image of ``size`` (an int is a square image).
-
-    Shapes depend on the architecture and the size only, not on the weights.
-    """
-    h, w = (size, size) if isinstance(size, int) else size
-    probe = torch.zeros(1, 3, h, w, dtype=extractor.mean.dtype, device=extractor.mean.device)
-    with torch.no_grad():
-        acts = extractor(probe, layers)
-    return {name: tuple(a.shape[1:]) for name, a in acts.items()}
-
-
-def _cell(value: object, digits: int) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"{value:.{digits}g}"
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]], digits: int = 4) -> str:
-    """A plain-text table; floats rounded to ``digits`` significant digits, numbers right-aligned."""
-    if any(len(row) != len(headers) for row in rows):
-        raise ValueError(f"every row needs {len(headers)} cells, one per header")
-    cells = [[_cell(v, digits) for v in row] for row in rows]
-    widths = [max(len(str(h)), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-    numeric = [all(isinstance(row[i], (int, float)) and not isinstance(row[i], bool) for row in rows)
-               for i in range(len(headers))]
-
-    def line(values: Sequence[str]) -> str:
-        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)]
-        return "  ".join(parts).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line([str(h) for h in headers]), rule, *(line(r) for r in cells)])
-
-
-def conversion_table(
-    alpha: float,
-    beta: float,
-    style_weights: Mapping[str, float],
-    *,
-    shapes: Mapping[str, tuple[int, ...]],
-    content_shape: tuple[int, ...],
-    source: str,
-    target: str,
-    digits: int = 4,
-) -> str:
-    """``style.convert_weights`` as a table: per layer lambda^[l] and beta lambda^[l] in both conventions.
-
-    The last lines give alpha and beta before and after. Same objective, other numbers: for every
-    layer beta' lambda'^[l] c_target(l) = beta lambda^[l] c_source(l).
-    """
-    new = style.convert_weights(alpha, beta, style_weights, style_shapes=shapes,
-                                content_shape=content_shape, source=source, target=target)
-    headers = ["layer", "n_C", "n_H*n_W", f"λ {source}", f"λ {target}", f"βλ {source}", f"βλ {target}"]
-    rows = []
-    for name, lam in style_weights.items():
-        n_C, n_H, n_W = shapes[name][-3:]
-        rows.append([name, n_C, n_H * n_W, float(lam), new.style_weights[name],
-                     float(beta * lam), new.beta * new.style_weights[name]])
-    table = format_table(headers, rows, digits)
-    return (f"{table}\n"
-            f"α: {alpha:.{digits}g} ({source})  ->  {new.alpha:.{digits}g} ({target})\n"
-            f"β: {beta:.{digits}g} ({source})  ->  {new.beta:.{digits}g} ({target})")

@@ -8,11 +8,12 @@ with J_content = 1/2 sum (a^[l](C) - a^[l](G))^2 at the content layer (paper: co
 J_style^[l] = 1/(2 nH nW nC)^2 sum (G^[l](S) - G^[l](G))^2 (paper: conv1_1..conv5_1, lambda = 1/5).
 TV(G) = sum |G_{i+1,j} - G_{i,j}| + |G_{i,j+1} - G_{i,j}| (anisotropic total variation) smooths noise.
 
-``StyleTransfer`` computes targets once per image size (and colour mode) and caches them, so a
-re-run with a new alpha, beta, lambda^[l], content layer, optimiser or number of steps starts at
-once; ``warm_start`` continues from the previous result. Extras: a coarse-to-fine schedule,
-colour preservation (``coursekit.color``), several style images with blend weights, and learners'
-own cost functions. Runs end with the best image so far on Stop, interrupt or divergence.
+Read ``stylize`` first: the whole algorithm in one screen (targets, objective, start, optimiser).
+``StyleTransfer``, the engine behind lesson 04's panel and the command line, calls ``stylize``
+with targets it has cached per image size (and colour mode), so a re-run with a new alpha, beta,
+lambda^[l], optimiser or number of steps starts at once. Around it, the engine adds a coarse-to-fine
+schedule, warm starts from the previous result and colour preservation (``coursekit.nst.color``).
+Runs end with the best image so far on Stop, interrupt or divergence.
 """
 
 from __future__ import annotations
@@ -26,19 +27,21 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from . import color, style
-from .data import resize_image, target_size
-from .models.features import FeatureExtractor, feature_extractor
-from .models.layers import layer_names
-from .optimize import OptimResult, optimize_image
-from .synthesis import gram_targets, initial_image
+from ..images import resize_image, target_size
+from ..models.features import FeatureExtractor, feature_extractor
+from ..models.layers import layer_names
+from . import color
+from .costs import PAPER_CONTENT_LAYER, PAPER_STYLE_LAYERS, content_cost, gram_target_cost, total_cost, weighted_style_sum
+from .optimize import OptimResult, initial_image, optimize_image
+from .targets import gram_targets
 
-__all__ = ["TransferSettings", "TransferResult", "StyleTransfer", "default_extractor", "total_variation",
-           "VGG19_CONV_LAYERS", "COLOR_MODES", "INITS"]
+__all__ = ["TransferSettings", "TransferResult", "CostFunctions", "Targets", "stylize", "compute_targets",
+           "transfer_objective", "StyleTransfer", "default_extractor", "total_variation", "VGG19_CONV_LAYERS",
+           "COLOR_MODES", "START_IMAGES"]
 
 VGG19_CONV_LAYERS = tuple(name for name in layer_names("vgg19") if name.startswith("conv"))
 COLOR_MODES = (None, "luminance", "match")
-INITS = ("content", "style", "noise")
+START_IMAGES = ("content", "style", "noise")
 
 
 @dataclass(frozen=True)
@@ -56,13 +59,13 @@ class TransferSettings:
         the next start.  tv_weight: weight of TV(G).
     preserve_color: None, "luminance" (transfer luminance only) or "match" (match the style's
         colours to the content's first).  style_blend: one weight per style image.
-    convention: normalisation of the costs, a key of ``coursekit.style.CONVENTIONS``.
+    convention: normalisation of the costs, a key of ``coursekit.nst.conventions.CONVENTIONS``.
     """
 
     alpha: float = 1.0
     beta: float = 1e4
-    style_weights: Mapping[str, float] = field(default_factory=lambda: dict(style.PAPER_STYLE_LAYERS))
-    content_layer: str = style.PAPER_CONTENT_LAYER
+    style_weights: Mapping[str, float] = field(default_factory=lambda: dict(PAPER_STYLE_LAYERS))
+    content_layer: str = PAPER_CONTENT_LAYER
     init: str = "content"
     warm_start: bool = False
     method: str = "lbfgs"
@@ -85,6 +88,34 @@ class TransferResult(OptimResult):
     seconds: float = 0.0
 
 
+@dataclass
+class TransferResult(OptimResult):
+    """``OptimResult`` plus the settings that made it and the wall time."""
+
+    settings: TransferSettings | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class CostFunctions:
+    """The costs J(G) is made of. None means coursekit's (``coursekit.nst.costs``) in the settings'
+    convention; a learner's own functions have the signatures ``content(a_C, a_G) -> (B,)``,
+    ``layer_style(a_S, a_G) -> (B,)`` and ``total(J_content, J_style, alpha, beta)``."""
+
+    content: Callable[[Tensor, Tensor], Tensor] | None = None
+    layer_style: Callable[[Tensor, Tensor], Tensor] | None = None
+    total: Callable[..., Tensor] | None = None
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What G is compared with, computed once: P = a^[content](C), and per style layer the target
+    Gram G^[l](S) (or the style activations a^[l](S) when a learner's layer cost compares them)."""
+
+    content: Tensor
+    style: dict[str, Tensor]
+
+
 def default_extractor(weights: str | None = "imagenet", pooling: str = "avg", seed: int = 0,
                       rescale: bool = True, channels_last: bool = True) -> FeatureExtractor:
     """VGG19 reading every conv layer (a run stops at the deepest one it needs), set up as Gatys et al.:
@@ -101,6 +132,7 @@ def total_variation(x: Tensor) -> Tensor:
 
 
 def _validate(s: TransferSettings, layers: Sequence[str], n_styles: int) -> None:
+    """Refuse settings that cannot run, naming the setting and what to use instead."""
     if s.content_layer not in layers:
         raise ValueError(f"content_layer {s.content_layer!r} is not read by the extractor; use one of {list(layers)}")
     unknown = [name for name in s.style_weights if name not in layers]
@@ -108,8 +140,8 @@ def _validate(s: TransferSettings, layers: Sequence[str], n_styles: int) -> None
         raise ValueError(f"style layers {unknown} are not read by the extractor; use some of {list(layers)}")
     if not any(w != 0 for w in s.style_weights.values()) and s.beta != 0:
         raise ValueError("every style weight lambda^[l] is 0: give at least one layer a weight, or set beta=0")
-    if s.init not in INITS:
-        raise ValueError(f"init {s.init!r} is not known; use one of {INITS}")
+    if s.init not in START_IMAGES:
+        raise ValueError(f"init {s.init!r} is not known; use one of {START_IMAGES}")
     if s.preserve_color not in COLOR_MODES:
         raise ValueError(f"preserve_color {s.preserve_color!r} is not known; use one of {COLOR_MODES}")
     if s.style_blend is not None and len(s.style_blend) != n_styles:
@@ -119,15 +151,94 @@ def _validate(s: TransferSettings, layers: Sequence[str], n_styles: int) -> None
             raise ValueError(f"{name} must be >= 0, got {getattr(s, name)}")
 
 
+def compute_targets(extractor: FeatureExtractor, content: Tensor, styles: Sequence[Tensor],
+                    s: TransferSettings, costs: CostFunctions = CostFunctions()) -> Targets:
+    """P at ``s.content_layer`` and each style layer's target for a result of ``content``'s size."""
+    layers = [name for name, lam in s.style_weights.items() if lam != 0]
+    with torch.no_grad():
+        P = extractor(content, [s.content_layer])[s.content_layer]
+        if costs.layer_style is not None:  # the learner's cost reads style activations of equal size
+            return Targets(P, extractor(styles[0], layers) if layers else {})
+    return Targets(P, gram_targets(extractor, styles, layers, tuple(content.shape), s.style_blend) if layers else {})
+
+
+def transfer_objective(extractor: FeatureExtractor, targets: Targets, s: TransferSettings,
+                       costs: CostFunctions = CostFunctions()) -> Callable[[Tensor], dict[str, Tensor]]:
+    """x -> {"total": J, "content": J_content, "style": J_style, "style/<layer>": J^[l], "tv": TV}, each (B,)."""
+    layers = list(targets.style)
+    needed = [s.content_layer] + [name for name in layers if name != s.content_layer]
+
+    def J(x: Tensor) -> dict[str, Tensor]:
+        a_G = extractor(x, needed)  # one forward pass to the deepest layer needed
+        if costs.content is not None:
+            J_content = costs.content(targets.content, a_G[s.content_layer])
+        else:
+            J_content = content_cost(targets.content, a_G[s.content_layer], s.convention)
+        per_layer = {
+            name: costs.layer_style(targets.style[name], a_G[name]) if costs.layer_style is not None
+            else gram_target_cost(targets.style[name], a_G[name], s.convention)
+            for name in layers
+        }
+        J_style = weighted_style_sum(s.style_weights, per_layer) if per_layer else torch.zeros_like(J_content)
+        total = (costs.total or total_cost)(J_content, J_style, s.alpha, s.beta)
+        parts = {"content": J_content, **{f"style/{name}": v for name, v in per_layer.items()}, "style": J_style}
+        if s.tv_weight:
+            parts["tv"] = total_variation(x)
+            total = total + s.tv_weight * parts["tv"]
+        return {"total": total, **parts}
+
+    return J
+
+
+def stylize(
+    extractor: FeatureExtractor,
+    content: Tensor,
+    style: Tensor | Sequence[Tensor],
+    settings: TransferSettings | None = None,
+    callback: Callable[[int, float, Tensor], None] | None = None,
+    *,
+    init: Tensor | None = None,
+    targets: Targets | None = None,
+    costs: CostFunctions = CostFunctions(),
+    stop: threading.Event | None = None,
+) -> TransferResult:
+    """Gatys et al.'s style transfer of ``content`` (1, 3, H, W) in the style of ``style``, in four steps.
+
+    ``settings.size`` (the longer side; None keeps the content's size) sets the result's size.
+    ``callback(evaluation, loss, image)`` sees every evaluation. ``init``, ``targets`` and ``stop``
+    let a caller (``StyleTransfer``) start from its own image, reuse cached targets and stop a run.
+    Colour preservation and coarse-to-fine schedules are the engine's (``StyleTransfer.run``).
+    """
+    s = settings or TransferSettings()
+    styles = [style] if isinstance(style, Tensor) else list(style)
+    _validate(s, extractor.layers, len(styles))
+    started = time.perf_counter()
+    content = resize_image(content, target_size(s.size, *content.shape[-2:]))  # (1, 3, H, W)
+    longer = max(content.shape[-2:]) if costs.layer_style is None else tuple(content.shape[-2:])
+    styles = [resize_image(image, longer) for image in styles]
+    # 1. The targets, computed once: P = a^[content](C) and the Grams G^[l](S) (without gradients).
+    if targets is None:
+        targets = compute_targets(extractor, content, styles, s, costs)
+    # 2. The objective J(G) = alpha J_content + beta sum_l lambda^[l] J_style^[l] (+ w_TV TV).
+    J = transfer_objective(extractor, targets, s, costs)
+    # 3. The start: the content image, a style image or seeded noise (or the caller's image).
+    if init is None:
+        init = resize_image(styles[0], tuple(content.shape[-2:])) if s.init == "style" else \
+            initial_image(s.init, content, s.seed)
+    # 4. Optimise the pixels within [0, 1] (bounded L-BFGS-B, or Adam), keeping the best image.
+    result = optimize_image(J, init, steps=s.steps, method=s.method, lr=s.lr, callback=callback, stop=stop)
+    return TransferResult(**vars(result), settings=s, seconds=time.perf_counter() - started)
+
+
 class StyleTransfer:
-    """Style transfer of ``content`` in the style of ``styles``, with cached targets.
+    """Style transfer of ``content`` in the style of ``styles``: ``stylize`` with cached targets.
 
     Args:
         content: (1, 3, H, W) image in [0, 1].
         styles: one style image or a list of them (any sizes).
         extractor: a FeatureExtractor reading the layers runs may use (default: ``default_extractor()``).
         content_cost_fn, layer_style_cost_fn, total_cost_fn: a learner's own functions with the
-            signatures of ``coursekit.style.content_cost(a_C, a_G)``,
+            signatures of ``coursekit.nst.costs.content_cost(a_C, a_G)``,
             ``layer_style_cost(a_S, a_G)`` and ``total_cost(J_content, J_style, alpha, beta)``.
     """
 
@@ -147,11 +258,10 @@ class StyleTransfer:
         for i, image in enumerate([content] + self.styles):
             if not isinstance(image, Tensor) or image.dim() != 4 or image.shape[:2] != (1, 3):
                 what = "content" if i == 0 else f"style image {i - 1}"
-                raise ValueError(f"{what} must be a (1, 3, H, W) tensor in [0, 1]; use coursekit.data.load_image")
+                raise ValueError(f"{what} must be a (1, 3, H, W) tensor in [0, 1]; use coursekit.images.load_image")
         if layer_style_cost_fn is not None and len(self.styles) > 1:
             raise ValueError("a learner's layer_style_cost compares one style image's activations: give one style image")
-        self.content_cost_fn, self.layer_style_cost_fn, self.total_cost_fn = (
-            content_cost_fn, layer_style_cost_fn, total_cost_fn)
+        self.costs = CostFunctions(content_cost_fn, layer_style_cost_fn, total_cost_fn)
         self._cache: dict[tuple, object] = {}
         self.last_result: TransferResult | None = None
 
@@ -161,10 +271,8 @@ class StyleTransfer:
         key = ("images", shape, mode)
         if key not in self._cache:
             content = resize_image(self.content, tuple(shape[-2:]))
-            longer = max(shape[-2:])
-            styles = [resize_image(s, longer) for s in self.styles]
-            if self.layer_style_cost_fn is not None:  # a learner's cost needs equal-size activations
-                styles = [resize_image(s, tuple(shape[-2:])) for s in self.styles]
+            size = tuple(shape[-2:]) if self.costs.layer_style is not None else max(shape[-2:])
+            styles = [resize_image(s, size) for s in self.styles]
             if mode == "luminance":
                 lum_c = color.luminance(content)
                 styles = [color.gray3(color.match_luminance(color.luminance(s), lum_c)) for s in styles]
@@ -174,71 +282,30 @@ class StyleTransfer:
             self._cache[key] = (content, styles)
         return self._cache[key]
 
-    def _targets(self, s: TransferSettings, shape: tuple[int, ...]) -> tuple[Tensor, dict[str, Tensor]]:
+    def _targets(self, s: TransferSettings, shape: tuple[int, ...]) -> Targets:
+        """``compute_targets`` one layer at a time, each kept until the size, colour mode or blend change."""
         content, styles = self._images(shape, s.preserve_color)
         c_key = ("content", shape, s.preserve_color, s.content_layer)
         if c_key not in self._cache:
-            with torch.no_grad():
-                self._cache[c_key] = self.extractor(content, [s.content_layer])[s.content_layer]
-        layers = [name for name, w in s.style_weights.items() if w != 0]
-        targets = {}
-        for name in layers:
+            only_content = replace(s, style_weights={})
+            self._cache[c_key] = compute_targets(self.extractor, content, styles, only_content, self.costs).content
+        style_targets = {}
+        for name in [name for name, lam in s.style_weights.items() if lam != 0]:
             s_key = ("style", shape, s.preserve_color, s.style_blend, name)
             if s_key not in self._cache:
-                if self.layer_style_cost_fn is not None:
-                    with torch.no_grad():
-                        self._cache[s_key] = self.extractor(styles[0], [name])[name]
-                else:
-                    self._cache[s_key] = gram_targets(self.extractor, styles, [name], shape, s.style_blend)[name]
-            targets[name] = self._cache[s_key]
-        return self._cache[c_key], targets
+                one_layer = replace(s, style_weights={name: 1.0})
+                self._cache[s_key] = compute_targets(self.extractor, content, styles, one_layer, self.costs).style[name]
+            style_targets[name] = self._cache[s_key]
+        return Targets(self._cache[c_key], style_targets)
 
-    # ---- the objective -----------------------------------------------------------------------
     def objective(self, s: TransferSettings, shape: tuple[int, ...]) -> Callable[[Tensor], dict[str, Tensor]]:
-        """x -> {"total": J, "content": J_content, "style": J_style, "style/<layer>": J^[l], "tv": TV}."""
-        P, style_targets = self._targets(s, shape)
-        layers = list(style_targets)
-        needed = [s.content_layer] + [name for name in layers if name != s.content_layer]
-
-        def loss(x: Tensor) -> dict[str, Tensor]:
-            feats = self.extractor(x, needed)
-            a_G = feats[s.content_layer]
-            J_content = (self.content_cost_fn(P, a_G) if self.content_cost_fn
-                         else style.content_cost(P, a_G, s.convention))
-            parts: dict[str, Tensor] = {"content": J_content}
-            J_style = torch.zeros_like(J_content)
-            for name in layers:
-                a = feats[name]
-                if self.layer_style_cost_fn is not None:
-                    J_l = self.layer_style_cost_fn(style_targets[name], a)
-                else:
-                    J_l = style.gram_target_cost(style_targets[name], a, s.convention)
-                parts[f"style/{name}"] = J_l
-                J_style = J_style + s.style_weights[name] * J_l
-            parts["style"] = J_style
-            total_fn = self.total_cost_fn or style.total_cost
-            total = total_fn(J_content, J_style, s.alpha, s.beta)
-            if s.tv_weight:
-                parts["tv"] = total_variation(x)
-                total = total + s.tv_weight * parts["tv"]
-            return {"total": total, **parts}
-
-        return loss
+        """``transfer_objective`` on the cached targets for results of ``shape``."""
+        return transfer_objective(self.extractor, self._targets(s, shape), s, self.costs)
 
     # ---- running -----------------------------------------------------------------------------
     def output_shape(self, size: int | None) -> tuple[int, int, int, int]:
         h, w = target_size(size, *self.content.shape[-2:])
         return (1, 3, h, w)
-
-    def _start(self, s: TransferSettings, shape: tuple[int, ...]) -> Tensor:
-        if s.warm_start and self.last_result is not None:
-            previous = self.last_result.image
-            return F.interpolate(previous, size=shape[-2:], mode="bilinear", align_corners=False).clamp(0, 1) \
-                if previous.shape != torch.Size(shape) else previous.clone()
-        content, styles = self._images(shape, s.preserve_color)
-        if s.init == "style":
-            return resize_image(styles[0], tuple(shape[-2:]))
-        return initial_image("noise" if s.init == "noise" else content, content, s.seed)
 
     def _finish(self, image: Tensor, s: TransferSettings) -> Tensor:
         if s.preserve_color == "luminance":
@@ -267,13 +334,16 @@ class StyleTransfer:
         history: dict[str, list[float]] = {}
         done, result, init = 0, None, None
         for shape in shapes:
-            if init is None:
-                init = self._start(s, shape)
-            else:  # coarse-to-fine: the previous scale's result, upsampled
+            content, styles = self._images(shape, s.preserve_color)
+            if result is not None:  # coarse-to-fine: the previous scale's result, upsampled
                 init = F.interpolate(result.image, size=shape[-2:], mode="bilinear", align_corners=False).clamp(0, 1)
+            elif s.warm_start and self.last_result is not None:
+                previous = self.last_result.image
+                init = previous.clone() if previous.shape == torch.Size(shape) else F.interpolate(
+                    previous, size=shape[-2:], mode="bilinear", align_corners=False).clamp(0, 1)
             counted = None if preview is None else (lambda i, v, x, base=done: preview(base + i, v, x))
-            result = optimize_image(self.objective(s, shape), init, steps=s.steps, method=s.method, lr=s.lr,
-                                    callback=counted, stop=stop)
+            result = stylize(self.extractor, content, styles, replace(s, size=None), counted, init=init,
+                             targets=self._targets(s, shape), costs=self.costs, stop=stop)
             done += result.evaluations
             for key, values in result.history.items():
                 history.setdefault(key, []).extend(values)

@@ -2,7 +2,7 @@
 
 ``BackgroundJob.start(work)`` stops the job that is running (if any), waits for it, then runs
 ``work(stop_event)`` in a new thread (or in the caller's thread with ``threaded=False``, which is
-what headless tests use). ``work`` must check ``stop_event`` (``coursekit.optimize`` does).
+what headless tests use). ``work`` must check ``stop_event`` (``coursekit.nst.optimize`` does).
 Errors inside ``work`` are handed to ``on_error`` instead of vanishing in the thread.
 """
 

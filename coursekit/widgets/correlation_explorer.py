@@ -8,7 +8,7 @@ the layer's Gram matrix with (k, k') outlined, and prints
     G_kk' = sum_i sum_j a_ijk a_ijk'        and        r_kk' (Pearson correlation).
 
 The buttons jump to the most correlated pair, the least correlated one, or the largest off-diagonal
-G_kk' (:func:`coursekit.correlations.ranked_pairs`). Activations, Gram and correlation matrices are
+G_kk' (:func:`coursekit.nst.correlations.ranked_pairs`). Activations, Gram and correlation matrices are
 cached per (image, layer), so moving a slider only redraws.
 """
 
@@ -22,11 +22,11 @@ import ipywidgets as widgets
 import torch
 from torch import Tensor
 
-from ..correlations import CHANNEL_COLORS, correlation_matrix, plot_channel_map, plot_pair_scatter, ranked_pairs
-from ..data import load_image, to_numpy_image
+from ..nst.correlations import CHANNEL_COLORS, correlation_matrix, plot_channel_map, plot_pair_scatter, ranked_pairs
+from ..images import load_image, to_numpy_image
 from ..models.features import FeatureExtractor
 from ..plots import heatmap
-from ..style import gram_matrix
+from ..nst.costs import gram_matrix
 from .render import figure_png, new_figure
 
 __all__ = ["DEFAULT_IMAGES", "CorrelationExplorer", "correlation_explorer", "draw_pair_panel"]

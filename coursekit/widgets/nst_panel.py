@@ -15,10 +15,10 @@ from typing import Callable, Mapping
 import ipywidgets as w
 from torch import Tensor
 
-from ..data import load_image, to_pil
+from ..images import load_image, to_pil
 from ..plots import loss_curves
-from ..style import PAPER_STYLE_LAYERS
-from ..transfer import COLOR_MODES, INITS, StyleTransfer, TransferResult, TransferSettings
+from ..nst.costs import PAPER_STYLE_LAYERS
+from ..nst.transfer import COLOR_MODES, START_IMAGES, StyleTransfer, TransferResult, TransferSettings
 from .background import BackgroundJob
 from .render import figure_png, new_figure
 
@@ -42,7 +42,7 @@ class StyleTransferPanel:
     """Controls + preview for ``StyleTransfer``. Display it with ``display(panel)`` or as a cell's value.
 
     Args:
-        extractor: a FeatureExtractor (``coursekit.transfer.default_extractor()``).
+        extractor: a FeatureExtractor (``coursekit.nst.transfer.default_extractor()``).
         contents, styles: named images offered in the dropdowns (uploads are added as "(uploaded)").
         settings: the starting settings (size, steps, alpha, beta, lambda^[l] ...).
         cost_fns: a learner's own functions passed to ``StyleTransfer`` (content_cost_fn=...).
@@ -78,7 +78,7 @@ class StyleTransferPanel:
         self.content_layer = w.Dropdown(options=layers, value=s.content_layer, description="content layer")
         self.size = w.Dropdown(options=[64, 96, 128, 192, 256, 384], value=s.size, description="size (px)")
         self.steps = w.IntSlider(value=s.steps, min=5, max=500, step=5, description="steps", continuous_update=False)
-        self.init = w.Dropdown(options=list(INITS), value=s.init, description="start from")
+        self.init = w.Dropdown(options=list(START_IMAGES), value=s.init, description="start from")
         self.method = w.Dropdown(options=["lbfgs", "adam"], value=s.method, description="optimiser")
         # ipywidgets 8 reads a value of None as "nothing selected": "no" stands for None here.
         self.preserve_color = w.Dropdown(options=[("no", "no"), ("luminance only", "luminance"),

@@ -1,7 +1,7 @@
 """Lesson 03's panel: reconstruct an image from one layer's activations, with Run and Stop.
 
-Thin wiring over ``coursekit.synthesis.reconstruct`` (the optimisation) and
-``coursekit.content.draw_progress`` (the figure): pick an image, a layer and a budget of loss
+Thin wiring over ``coursekit.nst.reconstruction.reconstruct`` (the optimisation) and
+``draw_progress`` (the figure): pick an image, a layer and a budget of loss
 evaluations, press Run; the preview shows the best reconstruction so far next to the original
 and the loss curve, and Stop ends the run keeping the best image. ``run(sync=True)`` runs in the
 caller's thread, which is what headless tests use.
@@ -16,11 +16,10 @@ from html import escape
 import ipywidgets as w
 from torch import Tensor
 
-from ..content import draw_progress, pixel_error
 from ..models.features import FeatureExtractor
-from ..optimize import OptimResult
+from ..nst.optimize import OptimResult
+from ..nst.reconstruction import draw_progress, pixel_error, reconstruct
 from ..samples import sample_image
-from ..synthesis import reconstruct
 from .background import BackgroundJob, RunStopPanel
 from .render import figure_png, new_figure
 

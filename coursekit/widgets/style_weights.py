@@ -1,6 +1,6 @@
 """Lesson 02's panel: texture synthesis with a slider per lambda^[l], Run and Stop.
 
-Thin wiring over ``coursekit.texture.synthesize`` (style cost only, from seeded noise): set the
+Thin wiring over ``coursekit.nst.texture.synthesize_texture`` (style cost only, from seeded noise): set the
 lambda^[l] of conv1_1 ... conv5_1, the size and the budget of loss evaluations, press Run. The
 preview shows the style image, the best texture so far and the cost; at the end the curves are
 the unweighted per-layer costs J_style^[l] ("style/<layer>" in the history). Stop ends the run
@@ -16,13 +16,13 @@ from html import escape
 import ipywidgets as w
 from torch import Tensor
 
-from ..data import load_image
+from ..images import load_image
 from ..models.features import FeatureExtractor
-from ..optimize import OptimResult
+from ..nst.optimize import OptimResult
 from ..plots import loss_curves, show_image
 from ..samples import sample_image
-from ..style import PAPER_STYLE_LAYERS
-from ..texture import synthesize
+from ..nst.costs import PAPER_STYLE_LAYERS
+from ..nst.texture import synthesize_texture
 from .background import BackgroundJob, RunStopPanel
 from .render import figure_png, new_figure
 
@@ -195,8 +195,8 @@ class StyleWeightsPanel(RunStopPanel):
                 self.numbers.value = f"running: λ = {escape(label)}; {i} of {steps} evaluations"
 
         try:
-            result = synthesize(self.extractor, style, weights, steps=steps, seed=seed,
-                                layer_cost=self.layer_cost, callback=callback, stop=stop)
+            result = synthesize_texture(self.extractor, style, weights, steps=steps, seed=seed,
+                                        layer_cost=self.layer_cost, callback=callback, stop=stop)
         finally:
             self._buttons(running=False)
         self.result = result
