@@ -15,7 +15,7 @@ For an image of S = 4·b pixels (b = 4 for 16 px, b = 7 for 28 px), with widths 
     D: (C, S, S) -Conv k=4 s=2 p=1-> (f, 2b, 2b) -LeakyReLU- -Conv k=4 s=2 p=1-> (2f, b, b) -BN, LeakyReLU-
                  -Conv k=b s=1 p=0-> (1, 1, 1) = logit
 
-D returns LOGITS (B,), like the toy ``Discriminator``, so ``coursekit.gan.losses`` and
+D returns LOGITS (B,), like ``coursekit.gan.models.ToyDiscriminator``, so ``coursekit.gan.losses`` and
 ``coursekit.gan.train`` work unchanged. The output size of a transposed convolution is
 ``conv_transpose_output_size`` (the exercise of lesson 07); that of D's convolutions is
 ``coursekit.models.arithmetic.conv_output_size``.
