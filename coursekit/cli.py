@@ -87,7 +87,7 @@ def _image(source: str):
     return load_image(source)
 
 
-def stylize(args: argparse.Namespace) -> int:
+def stylize_command(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from .images import save_image
@@ -126,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "stylize":
-            return stylize(args)
+            return stylize_command(args)
         if args.command == "exercises":
             return exercises(args)
         if args.command == "grade":

@@ -211,3 +211,13 @@ def test_gram_target_cost_value_and_analytic_gradient_match_autograd(channels_la
     (slow * weights).sum().backward()
     assert torch.allclose(x1.grad, x2.grad, rtol=1e-10, atol=1e-14)
     assert torch.autograd.gradcheck(lambda x: costs.gram_target_cost(G_S, x), (a_g.clone().requires_grad_(True),))
+
+
+def test_weighted_style_sum_is_the_lambda_weighted_sum_over_layers():
+    per_layer = {"conv1_1": torch.tensor([1.0, 2.0]), "conv2_1": torch.tensor([10.0, 20.0])}
+    total = costs.weighted_style_sum({"conv1_1": 0.5, "conv2_1": 0.1}, per_layer)
+    assert torch.allclose(total, torch.tensor([0.5 * 1 + 0.1 * 10, 0.5 * 2 + 0.1 * 20]))
+    # a layer with lambda = 0 may be absent; a weighted layer may not
+    assert torch.allclose(costs.weighted_style_sum({"conv1_1": 1.0, "conv5_1": 0.0}, per_layer), per_layer["conv1_1"])
+    with pytest.raises(KeyError):
+        costs.weighted_style_sum({"conv3_1": 1.0}, per_layer)

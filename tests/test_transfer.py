@@ -8,7 +8,7 @@ import torch
 from coursekit.nst import color, costs
 from coursekit.models import FeatureExtractor, layer_names, vgg11
 from coursekit.samples import sample_image
-from coursekit.nst.transfer import StyleTransfer, TransferSettings, total_variation
+from coursekit.nst.transfer import StyleTransfer, TransferSettings, stylize, total_variation
 
 LAYERS = [n for n in layer_names("vgg11") if n.startswith("conv")]
 FAST = dict(size=32, steps=6)
@@ -40,6 +40,30 @@ def test_total_is_alpha_content_plus_beta_weighted_style(engine):
     J_style = sum(s.style_weights[n] * parts[f"style/{n}"] for n in s.style_weights)
     assert torch.allclose(parts["style"], J_style)
     assert torch.allclose(parts["total"], 2.0 * parts["content"] + 300.0 * J_style + 0.5 * total_variation(x))
+
+
+def test_stylize_alone_gives_what_the_engine_gives(fx):
+    content, style = sample_image("astronaut", size=48), sample_image("stripes_orange", size=40)
+    s = TransferSettings(beta=1e3, **FAST)
+    seen = []
+    alone = stylize(fx, content, style, s, callback=lambda i, v, x: seen.append(i))
+    engine = StyleTransfer(content, style, fx).run(s)
+    assert alone.image.shape == (1, 3, 32, 32) and seen == list(range(1, alone.evaluations + 1))
+    assert torch.equal(alone.image, engine.image)
+    assert alone.history == engine.history and alone.settings == s
+
+
+def test_stylize_starts_from_noise_or_the_style_image_when_asked(fx):
+    content, style = sample_image("astronaut", size=32), sample_image("brick", size=32)
+    starts = {}
+    for init in ("noise", "style", "content"):
+        first = []
+        stylize(fx, content, style, TransferSettings(init=init, size=32, steps=1),
+                callback=lambda i, v, x: first.append(x.clone()))
+        starts[init] = first[0]
+    assert torch.allclose(starts["content"], content, atol=1e-6)
+    assert torch.allclose(starts["style"], style, atol=1e-6)
+    assert not torch.allclose(starts["noise"], content, atol=0.1)
 
 
 def test_targets_are_cached_across_runs(engine):

@@ -180,7 +180,10 @@ def weighted_style_sum(style_weights: Mapping[str, float], layer_costs: Mapping[
     ``layer_costs`` maps each layer of ``style_weights`` to its J_style^[l], shape (B,) (or a
     number); layers with lambda^[l] = 0 may be left out. Returns (B,).
     """
-    terms = [lam * layer_costs[name] for name, lam in style_weights.items() if lam != 0 or name in layer_costs]
+    missing = [name for name, lam in style_weights.items() if lam != 0 and name not in layer_costs]
+    if missing:
+        raise KeyError(f"layers {missing} have a style weight but no cost in layer_costs (has {sorted(layer_costs)})")
+    terms = [lam * layer_costs[name] for name, lam in style_weights.items() if name in layer_costs]
     if not terms:
         raise ValueError("every style weight lambda^[l] is 0: give at least one layer a weight above 0")
     total = terms[0]

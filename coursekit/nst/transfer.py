@@ -88,14 +88,6 @@ class TransferResult(OptimResult):
     seconds: float = 0.0
 
 
-@dataclass
-class TransferResult(OptimResult):
-    """``OptimResult`` plus the settings that made it and the wall time."""
-
-    settings: TransferSettings | None = None
-    seconds: float = 0.0
-
-
 @dataclass(frozen=True)
 class CostFunctions:
     """The costs J(G) is made of. None means coursekit's (``coursekit.nst.costs``) in the settings'
