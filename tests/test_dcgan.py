@@ -18,9 +18,15 @@ from coursekit.gan.dcgan_train import generate, interpolate_latents, slerp, trai
 from coursekit.gan.digits import load_digit_images
 from coursekit.gan.exercises import EXERCISES
 from coursekit.gan.plots import discriminator_curves, moving_average, sample_grid
+from coursekit.gan.train import GANTrainConfig, make_optimizers
 from coursekit.grading.runner import run_exercise
 
 TINY = DCGANConfig(image_size=8, z_dim=8, g_width=4, d_width=4)
+
+
+def paper_optimizers(D, G, lr=2e-4):
+    """The DCGAN paper's Adam (beta1 = 0.5), as lesson 07 makes them."""
+    return make_optimizers(D, G, "adam", lr_D=lr, lr_G=lr, betas=(0.5, 0.999))
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -224,19 +230,20 @@ def tiny_data():
     return load_digit_images(8)
 
 
-def test_train_dcgan_reuses_train_gan_with_paper_defaults(tiny_data, monkeypatch):
+def test_train_dcgan_is_train_gan_with_k_1_counted_in_epochs(tiny_data, monkeypatch):
     seen = {}
     real = dcgan_train.train_gan
 
-    def spy(*args, **kwargs):
-        seen.update(kwargs)
-        return real(*args, **kwargs)
+    def spy(D, G, data_sampler, noise_sampler, opt_D, opt_G, config, **kwargs):
+        seen.update(opt_D=opt_D, opt_G=opt_G, config=config)
+        return real(D, G, data_sampler, noise_sampler, opt_D, opt_G, config, **kwargs)
 
     monkeypatch.setattr(dcgan_train, "train_gan", spy)
     D, G = make_dcgan(TINY, seed=0)
-    h = train_dcgan(D, G, tiny_data, epochs=1, m=256)
-    assert seen["opt"] == "adam" and seen["lr_D"] == seen["lr_G"] == 2e-4 and seen["betas"] == (0.5, 0.999)
-    assert seen["k"] == 1 and seen["g_loss"] == "non_saturating" and seen["steps"] == math.ceil(1797 / 256) == 8
+    opt_D, opt_G = paper_optimizers(D, G)
+    h = train_dcgan(D, G, tiny_data, opt_D, opt_G, epochs=1, m=256)
+    assert seen["opt_D"] is opt_D and seen["opt_G"] is opt_G
+    assert seen["config"] == GANTrainConfig(steps=math.ceil(1797 / 256), k=1, m=256, g_loss="non_saturating", seed=0)
     assert h["iterations_per_epoch"] == 8 and len(h["loss_D"]) == 8
 
 
@@ -245,7 +252,7 @@ def test_train_dcgan_grids_from_fixed_noise(tiny_data):
     G0 = copy.deepcopy(G)
     z = torch.randn(16, TINY.z_dim, generator=torch.Generator().manual_seed(9))
     state = torch.random.get_rng_state()
-    h = train_dcgan(D, G, tiny_data, epochs=3, m=128, fixed_noise=z, grid_epochs=[2])
+    h = train_dcgan(D, G, tiny_data, *paper_optimizers(D, G), epochs=3, m=128, fixed_noise=z, grid_epochs=[2])
     assert torch.equal(state, torch.random.get_rng_state())
     assert sorted(h["grids"]) == [0, 2, 3]  # untrained, asked for, last
     assert torch.equal(h["grids"][0], generate(G0, z)) and torch.equal(h["fixed_noise"], z)
@@ -255,14 +262,15 @@ def test_train_dcgan_grids_from_fixed_noise(tiny_data):
     assert all(0 < v < 1 for v in h["D(x)"] + h["D(G(z))"])
     # deterministic given the seed
     D2, G2 = make_dcgan(TINY, seed=0)
-    assert train_dcgan(D2, G2, tiny_data, epochs=3, m=128, fixed_noise=z, grid_epochs=[2])["loss_D"] == h["loss_D"]
+    again = train_dcgan(D2, G2, tiny_data, *paper_optimizers(D2, G2), epochs=3, m=128, fixed_noise=z, grid_epochs=[2])
+    assert again["loss_D"] == h["loss_D"]
 
 
 def test_train_dcgan_learns_the_digits_mean(tiny_data):
     """A real learning signal in a few seconds: G's average image moves towards the data's."""
     D, G = make_dcgan(DCGANConfig(image_size=8, z_dim=8, g_width=16, d_width=16), seed=0)
     z = torch.randn(256, 8, generator=torch.Generator().manual_seed(1))
-    h = train_dcgan(D, G, tiny_data, epochs=6, m=64, lr=1e-3, fixed_noise=z, grid_epochs=[])
+    h = train_dcgan(D, G, tiny_data, *paper_optimizers(D, G, lr=1e-3), epochs=6, m=64, fixed_noise=z, grid_epochs=[])
     target = tiny_data.images.mean(0)
     before = (h["grids"][0].mean(0) - target).abs().mean().item()
     after = (h["grids"][6].mean(0) - target).abs().mean().item()
@@ -281,7 +289,7 @@ def test_nan_stops_dcgan_training_keeping_last_good_weights(tiny_data):
                 D.net.conv1.weight.fill_(float("nan"))
 
     with pytest.warns(RuntimeWarning, match="NaN"):
-        h = train_dcgan(D, G, tiny_data, epochs=3, m=128, callback=poison)
+        h = train_dcgan(D, G, tiny_data, *paper_optimizers(D, G), epochs=3, m=128, callback=poison)
     assert len(h["loss_D"]) == 10 and "iteration 10" in h["message"]
     assert all(torch.isfinite(p).all() for p in D.parameters())
     assert all(torch.equal(a, b) for a, b in zip(G.state_dict().values(), snapshots[-1].values()))
@@ -358,7 +366,7 @@ def test_browser_panel_headless(tiny_data):
     from coursekit.widgets.dcgan_browser import dcgan_browser
 
     D, G = make_dcgan(TINY, seed=0)
-    h = train_dcgan(D, G, tiny_data, epochs=2, m=256)
+    h = train_dcgan(D, G, tiny_data, *paper_optimizers(D, G), epochs=2, m=256)
     panel = dcgan_browser(h, G)
     assert list(panel.epoch.options) == [0, 1, 2] and panel.epoch.value == 2
     png = bytes(panel.grid_image.value)

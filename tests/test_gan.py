@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from coursekit.gan import (discriminator_loss, discriminator_step, generator_loss, generator_step, make_gan,
-                           make_optimizers, noise_sampler, toy_data, train_gan)
+from coursekit.gan import (GANTrainConfig, discriminator_loss, discriminator_step, generator_loss, generator_step,
+                           make_gan, make_optimizers, noise_sampler, toy_data, train_gan)
 from coursekit.gan.metrics import (generator_objective_at_optimum, jsd, jsd_estimate, mode_coverage,
                                    optimal_discriminator, toy_metrics)
 from coursekit.gan.train import train_discriminator
@@ -109,7 +109,7 @@ def test_train_gan_k_discriminator_steps_per_generator_step(k):
     opt_D.register_step_post_hook(lambda *a: calls.append("D"))
     opt_G.register_step_post_hook(lambda *a: calls.append("G"))
     data = toy_data("ring")
-    history = train_gan(D, G, data.sample, noise_sampler(2), steps=4, k=k, m=16, optimizers=(opt_D, opt_G))
+    history = train_gan(D, G, data.sample, noise_sampler(2), opt_D, opt_G, GANTrainConfig(steps=4, k=k, m=16))
     assert calls == (["D"] * k + ["G"]) * 4
     assert len(history["loss_D"]) == len(history["loss_G"]) == len(history["D(G(z))"]) == 4
 
@@ -120,7 +120,8 @@ def test_train_gan_is_deterministic_and_leaves_global_rng():
     for _ in range(2):
         D, G = make_gan(1, 1, hidden=8, seed=0)
         state = torch.random.get_rng_state()
-        h = train_gan(D, G, data.sample, noise_sampler(1, "uniform"), steps=5, m=8, seed=4)
+        h = train_gan(D, G, data.sample, noise_sampler(1, "uniform"), *make_optimizers(D, G),
+                      GANTrainConfig(steps=5, m=8, seed=4))
         assert torch.equal(state, torch.random.get_rng_state())
         results.append(h["loss_D"])
     assert results[0] == results[1]
@@ -138,19 +139,26 @@ def test_nan_stops_training_and_restores_last_good_weights():
                 next(D.parameters()).fill_(float("nan"))
 
     with pytest.warns(RuntimeWarning, match="NaN"):
-        h = train_gan(D, G, data.sample, noise_sampler(2), steps=10, m=16, callback=poison)
+        h = train_gan(D, G, data.sample, noise_sampler(2), *make_optimizers(D, G), GANTrainConfig(steps=10, m=16),
+                      callback=poison)
     assert len(h["loss_D"]) == 3 and "iteration 3" in h["message"]
     assert all(torch.isfinite(p).all() for p in D.parameters())
     assert all(torch.equal(a, b) for a, b in zip(G.state_dict().values(), snapshots[-1].values()))
 
 
-def test_stop_event_ends_training():
-    import threading
+def test_callback_returning_true_ends_training():
     D, G, _, _ = _setup()
-    stop = threading.Event()
-    h = train_gan(D, G, toy_data("ring").sample, noise_sampler(2), steps=50, m=8, stop=stop,
-                  callback=lambda it, hist: stop.set() if it == 1 else None)
-    assert len(h["loss_D"]) == 2 and h["message"].startswith("stopped")
+    h = train_gan(D, G, toy_data("ring").sample, noise_sampler(2), *make_optimizers(D, G), GANTrainConfig(steps=50, m=8),
+                  callback=lambda it, hist: it == 1)
+    assert len(h["loss_D"]) == 2 and h["message"] == "stopped after 2 iterations"
+
+
+def test_train_config_rejects_bad_settings():
+    for bad in (dict(k=0), dict(m=0), dict(steps=-1), dict(metrics_every=0)):
+        with pytest.raises(ValueError, match="need k >= 1"):
+            GANTrainConfig(**{"steps": 1, **bad})
+    with pytest.raises(ValueError, match="minimax"):
+        GANTrainConfig(steps=1, g_loss="wasserstein")
 
 
 def test_toy_data_seeded_and_shaped():
@@ -203,7 +211,8 @@ def test_discriminator_approaches_optimum_in_1d():
     assert (got - d_star).abs().max() < 0.1
 
 
-RING_DEFAULTS = dict(steps=1500, k=1, m=128, opt="adam", lr_D=1e-3, lr_G=1e-3, metrics_every=500)
+RING_OPTIMIZERS = dict(opt="adam", lr_D=1e-3, lr_G=1e-3)
+RING_CONFIG = dict(steps=1500, k=1, m=128, metrics_every=500)
 
 
 def test_ring_non_saturating_covers_modes_and_minimax_is_slower():
@@ -216,8 +225,9 @@ def test_ring_non_saturating_covers_modes_and_minimax_is_slower():
     runs = {}
     for kind in ("non_saturating", "minimax"):
         D, G = copy.deepcopy(D0), copy.deepcopy(G0)
-        runs[kind] = train_gan(D, G, ring.sample, noise, g_loss=kind, seed=0, metrics=toy_metrics(ring, noise),
-                               **RING_DEFAULTS)["metrics"]
+        opt_D, opt_G = make_optimizers(D, G, **RING_OPTIMIZERS)
+        runs[kind] = train_gan(D, G, ring.sample, noise, opt_D, opt_G, GANTrainConfig(g_loss=kind, seed=0, **RING_CONFIG),
+                               metrics=toy_metrics(ring, noise))["metrics"]
     ns, mm = runs["non_saturating"], runs["minimax"]
     assert ns["step"] == [0, 500, 1000, 1500]
     assert ns["modes"][-1] >= 7

@@ -14,10 +14,10 @@ from .digits import DigitImages, load_digit_images
 from .losses import discriminator_loss, generator_loss, value_function
 from .metrics import jsd_estimate, mode_coverage, optimal_discriminator
 from .models import ToyDiscriminator, ToyGenerator, make_gan
-from .train import discriminator_step, generator_step, make_optimizers, train_gan
+from .train import GANTrainConfig, discriminator_step, generator_step, make_optimizers, train_gan
 
 __all__ = ["ToyData", "noise_sampler", "toy_data", "discriminator_loss", "generator_loss", "value_function",
            "jsd_estimate", "mode_coverage", "optimal_discriminator", "ToyDiscriminator", "ToyGenerator", "make_gan",
-           "discriminator_step", "generator_step", "make_optimizers", "train_gan",
+           "discriminator_step", "generator_step", "make_optimizers", "GANTrainConfig", "train_gan",
            "DCGANConfig", "DCGANDiscriminator", "DCGANGenerator", "conv_transpose_output_size", "make_dcgan",
            "generate", "interpolate_latents", "train_dcgan", "DigitImages", "load_digit_images"]

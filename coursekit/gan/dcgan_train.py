@@ -1,22 +1,22 @@
 """Training a DCGAN on images with Algorithm 1's steps, sampling from fixed noise, walking the latent space.
 
 ``train_dcgan`` is ``coursekit.gan.train.train_gan`` (the same D and G steps, the same NaN guard
-that restores the last good weights) with the DCGAN paper's optimiser settings (Adam, lr 2e-4,
-beta1 0.5, k = 1; the paper's minibatch was 128, ours defaults to 64) counted in epochs, plus a grid of samples
-from one FIXED batch of noise at chosen epochs, so that the grids show G changing, not z.
+that restores the last good weights) with k = 1, counted in epochs, plus a grid of samples from one
+FIXED batch of noise at chosen epochs, so that the grids show G changing, not z. It is handed the
+optimisers; the DCGAN paper's (Radford et al. 2016, Section 4) are Adam with lr 2e-4 and beta1 0.5
+(the paper's minibatch was 128, ours defaults to 64).
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Iterable
 
 import torch
 from torch import Tensor, nn
 
 from .data import noise_sampler
-from .train import train_gan
+from .train import GANTrainConfig, train_gan
 
 __all__ = ["train_dcgan", "generate", "interpolate_latents", "slerp"]
 
@@ -50,33 +50,30 @@ def train_dcgan(
     D: nn.Module,
     G: nn.Module,
     data,
+    opt_D: torch.optim.Optimizer,
+    opt_G: torch.optim.Optimizer,
     *,
     epochs: int,
     m: int = 64,
-    lr: float = 2e-4,
-    lr_D: float | None = None,
-    lr_G: float | None = None,
-    betas: tuple[float, float] = (0.5, 0.999),
     g_loss: str = "non_saturating",
     seed: int = 0,
     fixed_noise: Tensor | None = None,
     grid_epochs: Iterable[int] | None = None,
-    callback: Callable[[int, dict], None] | None = None,
-    stop: threading.Event | None = None,
     progress: bool = False,
+    callback: Callable[[int, dict], bool | None] | None = None,
 ) -> dict:
     """Train D and G in place for ``epochs`` epochs of ceil(N / m) iterations (one D step, one G step each).
 
     Args:
         data: ``sample(m, generator) -> (m, C, S, S)`` with ``len(data) = N`` (``DigitImages``).
-        lr: Adam's learning rate for both players unless ``lr_D`` / ``lr_G`` are given; ``betas``
-            (0.5, 0.999) as in the DCGAN paper.
-        g_loss: "non_saturating" (default) or "minimax".
+        opt_D, opt_G: the optimisers; the DCGAN paper's are
+            ``make_optimizers(D, G, "adam", lr_D=2e-4, lr_G=2e-4, betas=(0.5, 0.999))``.
+        m, g_loss, seed, progress: as in ``GANTrainConfig`` (k is 1, as in the paper).
         fixed_noise: (n, z_dim) noise for the sample grids; default 64 draws from N(0, I) seeded with
             ``seed + 1`` (independent of the training noise).
         grid_epochs: epochs after which G(fixed_noise) is stored (default: every epoch); epoch 0 (the
             untrained G) and the last completed iteration are always stored.
-        callback, stop, progress: passed to ``train_gan``.
+        callback: passed to ``train_gan`` (``callback(iteration, history)``; True ends training).
 
     Returns ``train_gan``'s history (per iteration "loss_D", "loss_G", "D(x)", "D(G(z))"; "message")
     plus "grids" {epoch: (n, C, S, S)}, "fixed_noise", "iterations_per_epoch" and "epochs" (completed,
@@ -92,15 +89,13 @@ def train_dcgan(
     wanted = set(range(1, epochs + 1) if grid_epochs is None else grid_epochs)
     grids: dict[float, Tensor] = {0: generate(G, fixed_noise)}
 
-    def on_iteration(it: int, history: dict) -> None:
+    def on_iteration(it: int, history: dict) -> bool | None:
         if (it + 1) % per_epoch == 0 and (it + 1) // per_epoch in wanted:
             grids[(it + 1) // per_epoch] = generate(G, fixed_noise)
-        if callback is not None:
-            callback(it, history)
+        return callback(it, history) if callback is not None else None
 
-    history = train_gan(D, G, data.sample, noise, steps=epochs * per_epoch, k=1, m=m, opt="adam",
-                        lr_D=lr if lr_D is None else lr_D, lr_G=lr if lr_G is None else lr_G, betas=betas,
-                        g_loss=g_loss, seed=seed, callback=on_iteration, stop=stop, progress=progress)
+    config = GANTrainConfig(steps=epochs * per_epoch, k=1, m=m, g_loss=g_loss, seed=seed, progress=progress)
+    history = train_gan(D, G, data.sample, noise, opt_D, opt_G, config, callback=on_iteration)
     done = len(history["loss_D"])
     last = done // per_epoch if done % per_epoch == 0 else round(done / per_epoch, 2)
     if last not in grids:

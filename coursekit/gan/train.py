@@ -3,25 +3,26 @@
 ``discriminator_step`` ascends V(D, G) in D's parameters only (G's output is detached);
 ``generator_step`` descends the generator loss in G's parameters only (D is frozen for the step
 and its ``requires_grad`` flags are restored). ``train_gan`` repeats: k D steps, each on fresh m
-noise and m data samples, then one G step on fresh m noise.
+noise and m data samples, then one G step on fresh m noise; its settings are one ``GANTrainConfig``
+and it is handed the optimisers (``make_optimizers``) like every other collaborator.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 import torch
 from torch import Tensor, nn
 
-from .losses import discriminator_loss, generator_loss
+from .data import Sampler
+from .losses import GENERATOR_LOSSES, discriminator_loss, generator_loss
 
-__all__ = ["discriminator_step", "generator_step", "make_optimizers", "train_gan", "train_discriminator"]
-
-Sampler = Callable[[int, torch.Generator], Tensor]
+__all__ = ["discriminator_step", "generator_step", "make_optimizers", "GANTrainConfig", "train_gan",
+           "train_discriminator"]
 
 
 def _snapshot(module: nn.Module) -> dict[str, Tensor]:
@@ -81,54 +82,64 @@ def make_optimizers(D: nn.Module, G: nn.Module, opt: str = "adam", *, lr_D: floa
     return make(D.parameters(), lr=lr_D), make(G.parameters(), lr=lr_G)
 
 
+@dataclass(frozen=True)
+class GANTrainConfig:
+    """How ``train_gan`` runs Algorithm 1 (the optimisers, with their learning rates, are passed separately).
+
+    ``steps`` iterations, each ``k`` D steps and one G step on minibatches of ``m`` samples;
+    ``g_loss`` "non_saturating" (-mean log D(G(z))) or "minimax" (mean log(1 - D(G(z)))); one
+    ``torch.Generator`` seeded with ``seed`` draws all data and noise (the global RNG is not used);
+    ``metrics`` is evaluated every ``metrics_every`` iterations; ``progress`` shows a tqdm bar.
+    """
+
+    steps: int
+    k: int = 1
+    m: int = 64
+    g_loss: str = "non_saturating"
+    seed: int = 0
+    metrics_every: int = 100
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if self.k < 1 or self.m < 1 or self.steps < 0 or self.metrics_every < 1:
+            raise ValueError(f"need k >= 1, m >= 1, steps >= 0 and metrics_every >= 1, got k={self.k}, "
+                             f"m={self.m}, steps={self.steps}, metrics_every={self.metrics_every}")
+        if self.g_loss not in GENERATOR_LOSSES:
+            raise ValueError(f"unknown generator loss kind {self.g_loss!r}; choose one of {GENERATOR_LOSSES}")
+
+
 def train_gan(
     D: nn.Module,
     G: nn.Module,
     data_sampler: Sampler,
     noise_sampler: Sampler,
+    opt_D: torch.optim.Optimizer,
+    opt_G: torch.optim.Optimizer,
+    config: GANTrainConfig,
     *,
-    steps: int,
-    k: int = 1,
-    m: int = 64,
-    opt: str = "adam",
-    lr_D: float = 1e-3,
-    lr_G: float = 1e-3,
-    momentum: float = 0.5,
-    betas: tuple[float, float] = (0.5, 0.999),
-    optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None,
-    g_loss: str = "non_saturating",
-    seed: int = 0,
     metrics: Callable[[nn.Module], dict[str, float]] | None = None,
-    metrics_every: int = 100,
-    callback: Callable[[int, dict], None] | None = None,
-    stop: threading.Event | None = None,
-    progress: bool = False,
+    callback: Callable[[int, dict], bool | None] | None = None,
 ) -> dict:
-    """Algorithm 1: for each of ``steps`` iterations, k times {sample m noise and m data, update D},
-    then sample m noise and update G. D and G are trained in place.
+    """Algorithm 1: for each of ``config.steps`` iterations, k times {sample m noise and m data,
+    update D with ``opt_D``}, then sample m noise and update G with ``opt_G``. D and G are trained
+    in place; the optimisers keep their state, so a second call continues training.
 
     Args:
-        data_sampler, noise_sampler: ``sample(m, generator) -> (m, d)``; both draw from one
-            ``torch.Generator`` seeded with ``seed`` (the global RNG is not used).
-        opt, lr_D, lr_G, momentum, betas: see ``make_optimizers``; ``optimizers=(opt_D, opt_G)``
-            continues with existing optimisers instead (their state is kept).
-        g_loss: "non_saturating" (default, -mean log D(G(z))) or "minimax" (mean log(1 - D(G(z)))).
-        metrics: ``metrics(G) -> {name: value}``, called every ``metrics_every`` iterations and at the end.
-        callback: ``callback(iteration, history)`` after each iteration.
-        stop: a ``threading.Event``; training ends after the current iteration once it is set.
-        progress: show a tqdm bar.
+        data_sampler, noise_sampler: ``sample(m, generator) -> (m, d)`` (see ``coursekit.gan.data``).
+        opt_D, opt_G: optimisers over D's and G's parameters (``make_optimizers`` builds the usual ones).
+        config: k, m, steps, generator loss, seed, metrics cadence (``GANTrainConfig``).
+        metrics: what to measure, ``metrics(G) -> {name: value}``; evaluated every
+            ``config.metrics_every`` iterations and at the end (e.g. ``coursekit.gan.metrics.toy_metrics``).
+        callback: ``callback(iteration, history)`` after each iteration; returning True ends training.
 
     Returns the history: "loss_D" (mean over the k D steps), "loss_G", "D(x)", "D(G(z))" (from the
     D steps), one value per iteration; "metrics" {"step": [...], name: [...]}; "message" (why
     training ended early, or ""). A non-finite loss ends training, restores the weights of the
     last good iteration and warns.
     """
-    if k < 1 or m < 1 or steps < 0:
-        raise ValueError(f"need k >= 1, m >= 1 and steps >= 0, got k={k}, m={m}, steps={steps}")
-    opt_D, opt_G = optimizers or make_optimizers(D, G, opt, lr_D=lr_D, lr_G=lr_G, momentum=momentum, betas=betas)
-    g_loss_fn = partial(generator_loss, kind=g_loss)
-    generator_loss(torch.zeros(1), g_loss)  # fail early on an unknown kind
-    rng = torch.Generator().manual_seed(seed)
+    g_loss_fn = partial(generator_loss, kind=config.g_loss)
+    k, m = config.k, config.m
+    rng = torch.Generator().manual_seed(config.seed)
     history: dict = {"loss_D": [], "loss_G": [], "D(x)": [], "D(G(z))": [], "metrics": {"step": []}, "message": ""}
 
     def record_metrics(step: int) -> None:
@@ -138,17 +149,14 @@ def train_gan(
         for name, value in metrics(G).items():
             history["metrics"].setdefault(name, []).append(float(value))
 
-    iterator = range(steps)
-    if progress:
+    iterator = range(config.steps)
+    if config.progress:
         from tqdm.auto import tqdm
         iterator = tqdm(iterator, desc="GAN training")
     last_good = (_snapshot(D), _snapshot(G))
     done = 0
     for it in iterator:
-        if stop is not None and stop.is_set():
-            history["message"] = f"stopped after {it} iterations"
-            break
-        if metrics is not None and it % metrics_every == 0:
+        if metrics is not None and it % config.metrics_every == 0:
             record_metrics(it)
         d_out = [discriminator_step(D, G, data_sampler(m, rng), noise_sampler(m, rng), discriminator_loss, opt_D)
                  for _ in range(k)]
@@ -168,8 +176,10 @@ def train_gan(
         history["D(G(z))"].append(sum(o["D(G(z))"] for o in d_out) / k)
         last_good = (_snapshot(D), _snapshot(G))
         done = it + 1
-        if callback is not None:
-            callback(it, history)
+        if callback is not None and callback(it, history):
+            if done < config.steps:
+                history["message"] = f"stopped after {done} iterations"
+            break
     if metrics is not None and (not history["metrics"]["step"] or history["metrics"]["step"][-1] != done):
         record_metrics(done)
     return history
