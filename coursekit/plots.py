@@ -21,7 +21,12 @@ if TYPE_CHECKING:
     from matplotlib.image import AxesImage
     from matplotlib.lines import Line2D
 
-__all__ = ["show_image", "show_images", "heatmap", "feature_maps", "loss_curves"]
+__all__ = ["axes_or_new", "show_image", "show_images", "heatmap", "feature_maps", "loss_curves"]
+
+
+def axes_or_new(ax: Axes | None, figsize: tuple[float, float] | None = None) -> Axes:
+    """The ``ax=None`` pattern in one place: ``ax`` itself, or the Axes of a new figure of ``figsize``."""
+    return ax if ax is not None else _new_axes(1, 1, figsize)[0]
 
 
 def _new_axes(nrows: int, ncols: int, figsize: tuple[float, float] | None) -> np.ndarray:
@@ -37,8 +42,7 @@ def show_image(image: ImageSource, ax: Axes | None = None, title: str | None = N
     Values are shown on the fixed scale ``[0, 1]`` (see :func:`coursekit.images.to_numpy_image`).
     Returns the ``AxesImage``.
     """
-    if ax is None:
-        ax = _new_axes(1, 1, None)[0]
+    ax = axes_or_new(ax)
     drawn = ax.imshow(to_numpy_image(image), vmin=0.0, vmax=1.0)
     ax.set_axis_off()
     if title is not None:
@@ -106,8 +110,7 @@ def heatmap(
     e.g. the Gram entry of channels k and k'. Returns the ``AxesImage``; its data is the matrix.
     """
     values = _as_2d(matrix, "heatmap matrix")
-    if ax is None:
-        ax = _new_axes(1, 1, None)[0]
+    ax = axes_or_new(ax)
     drawn = ax.imshow(values, cmap=cmap, interpolation="nearest")  # square cells: rows and columns alike
     if mark is not None:
         from matplotlib.patches import Rectangle
@@ -194,8 +197,7 @@ def loss_curves(
     """
     if not isinstance(history, Mapping):
         raise ValueError(f"history must be a dict name -> list of values, got a {type(history).__name__}.")
-    if ax is None:
-        ax = _new_axes(1, 1, None)[0]
+    ax = axes_or_new(ax)
     lines = []
     any_positive, any_negative = False, False
     for name, values in history.items():

@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..plots import axes_or_new
 from .costs import gram_matrix
 
 if TYPE_CHECKING:
@@ -285,14 +286,6 @@ def channel_colormap(color: str):
     return LinearSegmentedColormap.from_list(f"white_to_{color}", ["#ffffff", color])
 
 
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=figsize)[1]
-
-
 def plot_channel_map(
     a: Tensor, k: int, ax: Axes | None = None, color: str = CHANNEL_COLORS[0], image: int = 0,
     title: str | None = None, vmax: float | None = None,
@@ -305,7 +298,7 @@ def plot_channel_map(
     f = _one_image(a, image)
     _check_channel(k, f.shape[0], "k")
     values = f[k].reshape(a.shape[2:]).float().cpu().numpy()
-    ax = _axes(ax, (3, 3))
+    ax = axes_or_new(ax, (3, 3))
     drawn = ax.imshow(values, cmap=channel_colormap(color), interpolation="nearest",
                       vmin=min(float(values.min()), 0.0), vmax=vmax)
     ax.set_xticks([])
@@ -331,7 +324,7 @@ def plot_channel_stack(
     f = _one_image(a, image)
     n_c, (n_h, n_w) = f.shape[0], a.shape[2:]
     chosen = [_check_channel(int(k), n_c, "channel") for k in channels]
-    ax = _axes(ax, (1.6 * len(chosen) + 1, 3.2))
+    ax = axes_or_new(ax, (1.6 * len(chosen) + 1, 3.2))
     depth, rise, step = 0.7, 0.28, 0.95  # the W axis drawn receding: x += depth*u, y += rise*u
     aspect = n_h / n_w
     drawn = []
@@ -388,7 +381,7 @@ def plot_pair_scatter(
     pairs, counts = torch.unique(torch.stack([x, y], dim=1).float().cpu(), dim=0, return_counts=True)
     stride = max(1, -(-len(pairs) // max_points))
     pairs, counts = pairs[::stride].numpy(), counts[::stride].float().numpy()
-    ax = _axes(ax, (3.5, 3.5))
+    ax = axes_or_new(ax, (3.5, 3.5))
     points = ax.scatter(pairs[:, 0], pairs[:, 1], s=4 * counts**0.5, alpha=0.35, color="0.2", linewidths=0,
                         rasterized=True, label=f"G = {g:.4g}\nr = {r:.3f}")
     ax.axhline(0, color="0.6", linewidth=0.8)

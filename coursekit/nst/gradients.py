@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from ..plots import axes_or_new
 from . import costs
 
 if TYPE_CHECKING:
@@ -248,10 +249,7 @@ def plot_fd_errors(
 ) -> list:
     """Log-log plot of ``finite_difference_errors`` curves ({label: errors}); a vertical line at h_mark.
     Returns the drawn lines."""
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(6, 4))
+    ax = axes_or_new(ax, (6, 4))
     lines = []
     for label, errs in errors.items():
         lines += ax.loglog(list(hs), [max(e, 1e-17) for e in errs], marker="o", ms=3, label=label)
