@@ -1,5 +1,6 @@
-"""Issue 5's acceptance ties the ring test (tests/test_gan.py) to lesson 06's own settings: this checks
-that the lesson still runs the experiment that test verifies (same head start, loss, optimiser, budget)."""
+"""The ring test in tests/test_gan.py verifies lesson 06's experiment, and lesson 07 promises the DCGAN
+paper's settings: these check that the solution notebooks still run exactly those (same head start, loss,
+optimiser, budget)."""
 
 import ast
 import json

@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from coursekit.gradient_flow import (MLPConfig, batch, clip_by_global_norm, clip_grad_norm_, global_norm,
-                                     gradient_report, init_std, jacobian_view, make_mlp, train_mlp)
+from coursekit.gradient_flow import (MLPConfig, clip_by_global_norm, clip_grad_norm_, global_norm, gradient_report,
+                                     init_std, jacobian_view, make_mlp, sample_batch, train_mlp)
 from coursekit.gradient_flow.exercises import EXERCISES
 from coursekit.grading.runner import run_exercise
 
@@ -24,7 +24,7 @@ def one_thread():
 
 @pytest.fixture(scope="module")
 def xy():
-    return batch(128, seed=0)
+    return sample_batch(128, seed=0)
 
 
 def report(xy, **kw):

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from coursekit.models.classifier import Digits, evaluate, load_digits_data, shift_batch, train_classifier
+from coursekit.models.classifier import Digits, accuracy, load_digits_data, shift_batch, train_classifier
 from coursekit.models.mini import build_mini, mini_cfgs
 from coursekit.models.summary import summarize
 
@@ -70,7 +70,7 @@ def test_augmentation_shifts_without_touching_the_input():
     assert shift_batch(x, 0, torch.Generator()) is x
 
 
-def test_evaluate_restores_the_mode(digits):
+def test_accuracy_restores_the_mode(digits):
     model = build_mini("mini_alexnet").train()
-    acc = evaluate(model, digits.x_test, digits.y_test)
+    acc = accuracy(model, digits.x_test, digits.y_test)
     assert 0.0 <= acc <= 1.0 and model.training

@@ -6,11 +6,11 @@ norms and activation statistics from one pass, the Jacobian-product view, clippi
 norm, a short SGD run on the digits), ``plots`` (the lesson's and the panel's figures).
 """
 
-from .analysis import (GradientReport, JacobianView, batch, clip_by_global_norm, clip_factor, clip_grad_norm_,
-                       digits_data, global_norm, gradient_report, jacobian_view, train_mlp)
+from .analysis import (GradientReport, JacobianView, clip_by_global_norm, clip_factor, clip_grad_norm_, digits_data,
+                       global_norm, gradient_report, jacobian_view, sample_batch, train_mlp)
 from .mlp import ACTIVATIONS, INITS, DeepMLP, MLPConfig, init_std, make_mlp
 from .plots import activation_histograms, grad_norm_profile
 
-__all__ = ["GradientReport", "JacobianView", "batch", "clip_by_global_norm", "clip_factor", "clip_grad_norm_",
-           "digits_data", "global_norm", "gradient_report", "jacobian_view", "train_mlp", "ACTIVATIONS", "INITS",
+__all__ = ["GradientReport", "JacobianView", "clip_by_global_norm", "clip_factor", "clip_grad_norm_", "digits_data",
+           "sample_batch", "global_norm", "gradient_report", "jacobian_view", "train_mlp", "ACTIVATIONS", "INITS",
            "DeepMLP", "MLPConfig", "init_std", "make_mlp", "activation_histograms", "grad_norm_profile"]

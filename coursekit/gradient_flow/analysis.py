@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from ..digits import sklearn_digits
 from .mlp import DeepMLP, MLPConfig, make_mlp
 
-__all__ = ["digits_data", "batch", "GradientReport", "gradient_report", "JacobianView", "jacobian_view",
+__all__ = ["digits_data", "sample_batch", "GradientReport", "gradient_report", "JacobianView", "jacobian_view",
            "global_norm", "clip_factor", "clip_by_global_norm", "clip_grad_norm_", "train_mlp"]
 
 
@@ -37,8 +37,8 @@ def digits_data(dtype: torch.dtype = torch.float64) -> tuple[Tensor, Tensor]:
     return x, labels
 
 
-def batch(n: int = 256, seed: int = 0, kind: str = "digits", dtype: torch.dtype = torch.float64,
-          in_dim: int = 64, classes: int = 10) -> tuple[Tensor, Tensor]:
+def sample_batch(n: int = 256, seed: int = 0, kind: str = "digits", dtype: torch.dtype = torch.float64,
+                 in_dim: int = 64, classes: int = 10) -> tuple[Tensor, Tensor]:
     """A seeded batch (x (n, in_dim), y (n,)): ``"digits"`` draws n of the standardised digits
     (in_dim must be 64), ``"gaussian"`` draws x ~ N(0, I) with random labels."""
     g = torch.Generator().manual_seed(seed)

@@ -3,7 +3,7 @@
 Lesson 08 trains :mod:`coursekit.models.mini` networks on them: ``load_digits_data(size=16)``
 takes the [0, 1] digits of :mod:`coursekit.digits`, upsamples each 8x8 image bilinearly to 16x16
 (``resize_digits``) and splits them seeded into train and test sets; ``train_classifier`` runs Adam with cross-entropy for a few epochs and
-returns a history; ``evaluate`` gives the accuracy.
+returns a history; ``accuracy`` scores a model on a split.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from torch import nn
 
 from ..digits import resize_digits, sklearn_digits
 
-__all__ = ["Digits", "load_digits_data", "shift_batch", "evaluate", "train_classifier"]
+__all__ = ["Digits", "load_digits_data", "shift_batch", "accuracy", "train_classifier"]
 
 
 class Digits(NamedTuple):
@@ -58,7 +58,7 @@ def shift_batch(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> 
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
     """Fraction of ``x`` (N, C, H, W) classified as ``y`` (N,); the model is put back in its mode."""
     was_training = model.training
     model.eval()
@@ -107,8 +107,8 @@ def train_classifier(
                 optimizer.step()
                 total, count = total + float(loss.detach()) * len(idx), count + len(idx)
             elapsed += time.perf_counter() - start
-            row = {"epoch": epoch, "loss": total / count, "train_acc": evaluate(model, data.x_train, data.y_train),
-                   "test_acc": evaluate(model, data.x_test, data.y_test), "seconds": elapsed}
+            row = {"epoch": epoch, "loss": total / count, "train_acc": accuracy(model, data.x_train, data.y_train),
+                   "test_acc": accuracy(model, data.x_test, data.y_test), "seconds": elapsed}
             for key, value in row.items():
                 history[key].append(value)
             if callback is not None:

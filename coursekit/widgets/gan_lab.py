@@ -24,7 +24,7 @@ from .render import figure_png, new_figure
 
 __all__ = ["GanLabPanel", "gan_lab"]
 
-DATASETS = ("ring", "grid", "spiral")
+LAB_DATASETS = ("ring", "grid", "spiral")  # the 2-D data sets of coursekit.gan.data.DATASETS
 
 
 class GanLabPanel:
@@ -40,7 +40,7 @@ class GanLabPanel:
         self.m, self.hidden, self.seed = m, hidden, seed
         self.redraw_every, self.max_steps = redraw_every, max_steps
         style = {"description_width": "160px"}
-        self.dataset = w.Dropdown(options=DATASETS, value=dataset, description="data set", style=style)
+        self.dataset = w.Dropdown(options=LAB_DATASETS, value=dataset, description="data set", style=style)
         self.k = w.IntSlider(value=k, min=1, max=10, description="k (D steps per G step)", style=style)
         self.lr_D = w.FloatLogSlider(value=lr, base=10, min=-4, max=0, description="learning rate D", style=style)
         self.lr_G = w.FloatLogSlider(value=lr, base=10, min=-4, max=0, description="learning rate G", style=style)

@@ -13,7 +13,7 @@ from html import escape
 
 import ipywidgets as w
 
-from ..gradient_flow import ACTIVATIONS, INITS, MLPConfig, batch, gradient_report, make_mlp
+from ..gradient_flow import ACTIVATIONS, INITS, MLPConfig, gradient_report, make_mlp, sample_batch
 from ..gradient_flow.analysis import GradientReport
 from ..gradient_flow.plots import activation_histograms, grad_norm_profile
 from .render import figure_png, new_figure
@@ -36,7 +36,7 @@ class GradientFlowPanel:
                  width: int = 64, batch_size: int = 256, max_depth: int = 60, seed: int = 0) -> None:
         MLPConfig(depth=depth, width=width, activation=activation, init=init)  # bad values fail here, clearly
         self.width, self.seed = width, seed
-        self.x, self.y = batch(batch_size, seed=seed)
+        self.x, self.y = sample_batch(batch_size, seed=seed)
         style = {"description_width": "130px"}
         self.depth = w.IntSlider(value=depth, min=2, max=max(max_depth, depth), description="depth L",
                                  continuous_update=False, style=style)
