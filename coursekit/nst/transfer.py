@@ -143,6 +143,13 @@ def _validate(s: TransferSettings, layers: Sequence[str], n_styles: int) -> None
             raise ValueError(f"{name} must be >= 0, got {getattr(s, name)}")
 
 
+def _check_images(content: Tensor, styles: Sequence[Tensor]) -> None:
+    for i, image in enumerate([content, *styles]):
+        if not isinstance(image, Tensor) or image.dim() != 4 or image.shape[:2] != (1, 3):
+            what = "content" if i == 0 else f"style image {i - 1}"
+            raise ValueError(f"{what} must be a (1, 3, H, W) tensor in [0, 1]; use coursekit.images.load_image")
+
+
 def compute_targets(extractor: FeatureExtractor, content: Tensor, styles: Sequence[Tensor],
                     s: TransferSettings, costs: CostFunctions = CostFunctions()) -> Targets:
     """P at ``s.content_layer`` and each style layer's target for a result of ``content``'s size."""
@@ -203,11 +210,14 @@ def stylize(
     """
     s = settings or TransferSettings()
     styles = [style] if isinstance(style, Tensor) else list(style)
+    _check_images(content, styles)
     _validate(s, extractor.layers, len(styles))
     started = time.perf_counter()
-    content = resize_image(content, target_size(s.size, *content.shape[-2:]))  # (1, 3, H, W)
-    longer = max(content.shape[-2:]) if costs.layer_style is None else tuple(content.shape[-2:])
-    styles = [resize_image(image, longer) for image in styles]
+    content = resize_image(content, target_size(s.size, *content.shape[-2:]))
+    # Style images keep their aspect ratio at the content's longer side (a learner's layer cost
+    # compares activations position by position, so then they take the content's exact size).
+    style_size = max(content.shape[-2:]) if costs.layer_style is None else tuple(content.shape[-2:])
+    styles = [resize_image(image, style_size) for image in styles]
     # 1. The targets, computed once: P = a^[content](C) and the Grams G^[l](S) (without gradients).
     if targets is None:
         targets = compute_targets(extractor, content, styles, s, costs)
@@ -247,10 +257,7 @@ class StyleTransfer:
         self.extractor = extractor if extractor is not None else default_extractor()
         self.content = content
         self.styles = [styles] if isinstance(styles, Tensor) else list(styles)
-        for i, image in enumerate([content] + self.styles):
-            if not isinstance(image, Tensor) or image.dim() != 4 or image.shape[:2] != (1, 3):
-                what = "content" if i == 0 else f"style image {i - 1}"
-                raise ValueError(f"{what} must be a (1, 3, H, W) tensor in [0, 1]; use coursekit.images.load_image")
+        _check_images(content, self.styles)
         if layer_style_cost_fn is not None and len(self.styles) > 1:
             raise ValueError("a learner's layer_style_cost compares one style image's activations: give one style image")
         self.costs = CostFunctions(content_cost_fn, layer_style_cost_fn, total_cost_fn)
