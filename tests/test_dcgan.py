@@ -161,13 +161,6 @@ def test_exercise_mistakes_get_their_hints():
     assert not res.passed and any("int" in f for f in res.failures)
 
 
-def test_exercise_not_implemented():
-    def todo(n_in, kernel, stride, padding, output_padding=0):
-        raise NotImplementedError()
-
-    assert run_exercise(EXERCISES["conv_transpose_output_size"], todo).status == "not_implemented"
-
-
 # ---- data --------------------------------------------------------------------------------------
 def test_sklearn_digits_scaled_and_resized():
     data = load_digit_images(16)

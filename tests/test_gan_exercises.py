@@ -1,15 +1,11 @@
-"""Lesson 06's public checks: the reference passes, realistic mistakes get their hint."""
+"""Lesson 06's public checks: realistic mistakes get their hint (tests/test_grading.py runs every reference,
+every catalogued mistake and the not-implemented case of every registered exercise)."""
 
 import torch
 import torch.nn.functional as F
 
 from coursekit.gan.exercises import EXERCISES as GAN_EXERCISES
 from coursekit.grading.runner import run_exercise
-
-
-def test_references_pass():
-    for name, ex in GAN_EXERCISES.items():
-        assert run_exercise(ex, ex.reference).passed, name
 
 
 def test_naive_log_sigmoid_fails_stability():
@@ -28,10 +24,3 @@ def test_mistake_hints():
 
     res = run_exercise(GAN_EXERCISES["generator_loss"], swapped)
     assert not res.passed and "swapped" in res.hints[0]
-
-
-def test_not_implemented():
-    def todo(*a, **k):
-        raise NotImplementedError()
-
-    assert run_exercise(GAN_EXERCISES["generator_loss"], todo).status == "not_implemented"
