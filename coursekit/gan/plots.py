@@ -15,6 +15,7 @@ import torch
 from matplotlib.axes import Axes
 from torch import Tensor, nn
 
+from ..plots import axes_or_new
 from .losses import generator_loss
 
 __all__ = ["decision_surface", "sample_grid", "moving_average", "discriminator_curves"]
@@ -29,9 +30,7 @@ def decision_surface(D: nn.Module, G: nn.Module, x_real: Tensor, z: Tensor, *, l
 
     Returns {"surface": AxesImage, "real", "fake": PathCollections, "D(G(z))": mean on z}.
     """
-    if ax is None:
-        import matplotlib.pyplot as plt
-        ax = plt.subplots(figsize=(4, 4))[1]
+    ax = axes_or_new(ax, (4, 4))
     ticks = torch.linspace(-lim, lim, resolution)
     yy, xx = torch.meshgrid(ticks, ticks, indexing="ij")
     with torch.no_grad():
@@ -77,9 +76,7 @@ def sample_grid(images: Tensor, *, nrow: int = 8, ax: Axes | None = None, title:
 
     if images.dim() != 4:
         raise ValueError(f"expected images of shape (n, C, H, W), got {tuple(images.shape)}")
-    if ax is None:
-        import matplotlib.pyplot as plt
-        ax = plt.subplots(figsize=(4, 4 * math.ceil(len(images) / nrow) / nrow))[1]
+    ax = axes_or_new(ax, (4, 4 * math.ceil(len(images) / nrow) / nrow))
     grid = make_grid(images.detach().cpu().float().clamp(-1, 1), nrow=nrow, padding=padding, pad_value=-1)
     grid = (grid[0] + 1) / 2  # (H', W') in [0, 1]; make_grid repeats one channel three times
     im = ax.imshow(grid.numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
@@ -100,9 +97,7 @@ def discriminator_curves(history: dict, *, ax: Axes | None = None, window: int =
                          title: str | None = None, per_epoch: int | None = None) -> list:
     """D(x) and D(G(z)) per iteration (faint) and their moving averages over ``window`` iterations,
     with the equilibrium D = 1/2 dashed. ``per_epoch`` labels the x axis in epochs. Returns the lines."""
-    if ax is None:
-        import matplotlib.pyplot as plt
-        ax = plt.subplots(figsize=(6, 3))[1]
+    ax = axes_or_new(ax, (6, 3))
     lines = []
     scale = 1.0 / per_epoch if per_epoch else 1.0
     for key, colour in (("D(x)", REAL), ("D(G(z))", FAKE)):

@@ -11,17 +11,10 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
+from ..plots import axes_or_new
 from .analysis import GradientReport
 
 __all__ = ["grad_norm_profile", "activation_histograms", "select_layers"]
-
-
-def _axes(ax: Axes | None, figsize=(6, 3.5)) -> Axes:
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        ax = plt.subplots(figsize=figsize)[1]
-    return ax
 
 
 def grad_norm_profile(report: GradientReport, ax: Axes | None = None, *, which: str = "weights",
@@ -29,7 +22,7 @@ def grad_norm_profile(report: GradientReport, ax: Axes | None = None, *, which: 
     """Plot ||dL/dW^[l]||_F (``which="weights"``, l = 1..L+1, the output layer last) or ||dL/da^[l]||
     (``"activations"``, l = 1..L) against l on a log axis; ``scale`` multiplies every value (a
     clipping factor). Zeros (underflow) are masked. Returns the Line2D list."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax, (6, 3.5))
     values = {"weights": report.weight_grad_norms, "activations": report.activation_grad_norms}.get(which)
     if values is None:
         raise ValueError(f"which must be 'weights' or 'activations', got {which!r}")
@@ -57,7 +50,7 @@ def activation_histograms(report: GradientReport, ax: Axes | None = None, *, lay
     ReLU net only the positive values are drawn (the exact zeros, about half, would dwarf them);
     each legend entry says what fraction is zero. Returns the histogram patches.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax, (6, 3.5))
     layers = list(layers) if layers is not None else select_layers(report.depth)
     bad = [l for l in layers if not 1 <= l <= report.depth]
     if bad:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from ..plots import axes_or_new
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.image import AxesImage
@@ -48,10 +50,7 @@ def show_filters(
     weight: torch.Tensor, ax: Axes | None = None, ncols: int = 8, title: str | None = None
 ) -> AxesImage:
     """Draw :func:`filter_tiles` of ``weight`` (nearest-neighbour, no ticks); returns the ``AxesImage``."""
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(5, 5))
+    ax = axes_or_new(ax, (5, 5))
     drawn = ax.imshow(filter_tiles(weight, ncols), interpolation="nearest")
     ax.set_axis_off()
     if title is not None:
