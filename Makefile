@@ -1,11 +1,22 @@
 # Two commands do all the set-up on a fresh clone:
 #   make lab    create the environment on first use, then open the lessons in JupyterLab
 #   make test   create the environment on first use, then run every test (unit, notebooks, browser)
+# On a laptop without an NVIDIA GPU, create it with PyTorch's CPU-only build: make lab TORCH=cpu
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.coursekit-installed
 PORT ?= 8888
+# TORCH=cpu installs PyTorch's CPU-only build from PyTorch's own wheel index: no NVIDIA libraries,
+# the right choice for a laptop without an NVIDIA GPU (see the README). The default, TORCH=default,
+# takes the package registry's build, which on Linux brings about 3 GB of CUDA libraries.
+TORCH ?= default
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+# The same ranges as pyproject.toml (tests/test_environment_sync.py checks them).
+TORCH_SPECS := 'torch>=2.2' 'torchvision>=0.17'
+ifeq ($(filter default cpu,$(TORCH)),)
+$(error TORCH=$(TORCH) is not known: use TORCH=cpu (PyTorch's CPU-only build) or leave it out)
+endif
 # JupyterLab refuses to run as root unless told to (containers often run as root).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
@@ -17,6 +28,9 @@ env: $(STAMP)
 # JupyterLab started from it runs the lessons on this environment's Python.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+ifeq ($(TORCH),cpu)
+	$(BIN)/python -m pip install --index-url $(TORCH_CPU_INDEX) $(TORCH_SPECS)
+endif
 	$(BIN)/python -m pip install -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name coursekit --display-name "Python (coursekit)"
 	touch $(STAMP)
