@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 __all__ = ["CHROMIUM_ARGS", "LabServer", "find_chromium", "wait_for", "notebook", "open_notebook", "run_all_cells",
-           "error_outputs", "slider", "set_slider", "image_src", "wait_for_new_src"]
+           "error_outputs", "slider", "set_slider", "press_slider_key", "dropdown", "select_option", "button",
+           "click_button", "image_src", "wait_for_new_src"]
 
 # Without the last four Chromium tries to reach Google's hosts, which are refused here.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
@@ -260,6 +261,35 @@ def set_slider(scope, label: str, value: str) -> None:
     readout.press("Control+A")
     readout.press_sequentially(value)
     readout.press("Enter")
+
+
+def press_slider_key(scope, label: str, key: str) -> None:
+    """Focus the slider's handle and press ``key`` (Home, End, ArrowLeft...), as a keyboard user does.
+
+    For SelectionSlider, whose readout does not take typing."""
+    slider(scope, label).locator(".noUi-handle").first.press(key)
+
+
+def dropdown(scope, label: str):
+    """The ``<select>`` of the ipywidgets Dropdown whose description is exactly ``label``."""
+    page = getattr(scope, "page", scope)
+    return scope.locator(".widget-dropdown").filter(
+        has=page.locator(".widget-label", has_text=re.compile(f"^{re.escape(label)}$"))).locator("select")
+
+
+def select_option(scope, label: str, option: str) -> None:
+    """Pick the entry shown as ``option`` in the dropdown ``label``."""
+    dropdown(scope, label).select_option(label=option)
+
+
+def button(scope, text: str):
+    """The ipywidgets Button whose caption is exactly ``text`` (an icon beside it is allowed)."""
+    return scope.locator("button.widget-button", has_text=re.compile(rf"^\s*{re.escape(text)}\s*$"))
+
+
+def click_button(scope, text: str) -> None:
+    """Click the button ``text``, waiting until it is enabled (Stop is, once a run has started)."""
+    button(scope, text).click()
 
 
 def image_src(image) -> str:

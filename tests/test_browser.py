@@ -1,9 +1,10 @@
 """The lessons in a real browser: JupyterLab runs them, the widgets render and answer a learner.
 
-Starts ``jupyter lab`` from this environment on a copy of two lessons, drives Debian's Chromium with
-Playwright, runs every cell, checks there is no error output, then moves sliders the way a learner
-does (type into the readout, press Enter) and waits for the widget's picture to change.
-Screenshots go to test-artifacts/browser/. Needs Chromium (``apt-get install chromium``) and the
+Starts ``jupyter lab`` from this environment on a copy of every lesson with a panel, drives Debian's
+Chromium with Playwright, runs every cell, checks there is no error output, then operates each panel
+the way a learner does (types into a slider's readout and presses Enter, picks from a dropdown,
+presses Run and Stop) and waits for its picture or table to change. Any error in the browser's
+console fails the test. Screenshots go to test-artifacts/browser/. Needs Chromium (``apt-get install chromium``) and the
 ``playwright`` package: the tests skip without them, and fail instead when COURSEKIT_REQUIRE_UI=1
 (set by .ci/run). Run them alone with ``pytest tests/test_browser.py -m ui``.
 """
@@ -11,19 +12,23 @@ Screenshots go to test-artifacts/browser/. Needs Chromium (``apt-get install chr
 from __future__ import annotations
 
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from browser_helpers import (CHROMIUM_ARGS, LabServer, find_chromium, image_src, notebook, open_notebook,
-                             run_all_cells, set_slider, slider, wait_for, wait_for_new_src)
+from browser_helpers import (CHROMIUM_ARGS, LabServer, button, click_button, dropdown, find_chromium, image_src,
+                             notebook, open_notebook, press_slider_key, run_all_cells, select_option, set_slider,
+                             slider, wait_for, wait_for_new_src)
 
 pytestmark = pytest.mark.ui
 
 ROOT = Path(__file__).resolve().parents[1]
-LESSONS = {name: ROOT / "notebooks" / name
-           for name in ("01_channel_correlations.ipynb", "04_neural_style_transfer.ipynb")}
+LESSONS = {name: ROOT / "notebooks" / name  # the learners' versions; none reads a file beside it
+           for name in ("01_channel_correlations.ipynb", "02_style_cost.ipynb", "03_content_cost.ipynb",
+                        "04_neural_style_transfer.ipynb", "06_gan_fundamentals.ipynb", "07_dcgan.ipynb",
+                        "08_alexnet_vgg.ipynb", "09_vanishing_exploding_gradients.ipynb")}
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 KERNEL = "coursekit"  # the kernelspec `make env` installs into the environment; the lessons name it
 INSTALL_HINT = "install Chromium from Debian's packages: apt-get install chromium; .ci/run does this"
@@ -58,14 +63,24 @@ def lab(chromium, tmp_path_factory):
         yield server
 
 
+# Console errors JupyterLab logs on its own when offline; matched by their exact text, nothing wider.
+BENIGN_CONSOLE_ERRORS: tuple[str, ...] = ()
+
+
 @pytest.fixture
 def page(chromium, lab):
+    """A fresh browser tab; the test fails if the browser logged an error (console or uncaught)."""
     context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(30_000)
+    errors: list[str] = []
+    page.on("console", lambda msg: msg.type == "error" and msg.text not in BENIGN_CONSOLE_ERRORS
+            and errors.append(f"console error: {msg.text} (at {msg.location.get('url', '?')})"))
+    page.on("pageerror", lambda exc: errors.append(f"uncaught error: {exc}"))
     yield page
     context.close()
     lab.shutdown_kernels()  # a finished lesson's kernel (and a panel's run) must not slow the next one
+    assert not errors, "the browser logged errors:\n" + "\n".join(errors)
 
 
 @contextmanager
@@ -103,12 +118,34 @@ def check_ran_cleanly(page, prompts: list[str]) -> None:
     assert not left, f"widgets not rendered (text {left} in the page): is the ipywidgets extension installed?"
 
 
-def panel_with(page, *labels: str):
-    """The outermost widget box holding the sliders ``labels`` and an image."""
-    box = notebook(page).locator(".widget-vbox").filter(has=page.locator(".widget-image"))
+def panel_with(page, *labels: str, image: bool = True):
+    """The outermost widget box holding controls described ``labels`` (and an image, unless told not to)."""
+    box = notebook(page).locator(".widget-vbox")
+    if image:
+        box = box.filter(has=page.locator(".widget-image"))
     for label in labels:
-        box = box.filter(has=slider(page, label))
+        box = box.filter(has=page.locator(".widget-label", has_text=re.compile(f"^{re.escape(label)}$")))
     return box.first
+
+
+def readout(scope, label: str) -> str:
+    return slider(scope, label).locator(".widget-readout").inner_text().strip()
+
+
+def run_lesson(page, lab, name: str, timeout: float) -> None:
+    open_notebook(page, lab, name, KERNEL)
+    check_ran_cleanly(page, run_all_cells(page, timeout=timeout))
+
+
+def run_then_stop(panel, preview, what: str) -> None:
+    """Press Run, wait for the first preview, press Stop, wait until the run has ended with the best image."""
+    before = image_digest(preview)
+    click_button(panel, "Run")
+    wait_for_new_picture(preview, before, 120, f"{what}'s first preview after pressing Run")
+    click_button(panel, "Stop")  # waits until Stop is enabled: the run is on
+    status = panel.locator(".widget-html").first
+    wait_for(lambda: "stopped on request" in status.inner_text(), 60, f"{what} to stop", interval=0.5)
+    wait_for(lambda: button(panel, "Run").is_enabled(), 10, "Run to be enabled again")
 
 
 def test_lesson04_style_transfer_panel(page, lab):
@@ -159,3 +196,143 @@ def test_lesson01_correlation_explorer(page, lab):
         wait_for(lambda: f"k = {new_k}," in numbers.inner_text(), 30, f"the numbers to show k = {new_k}")
         page.screenshot(path=ARTIFACTS / "lesson01_page.png", full_page=True)
         explorer.screenshot(path=ARTIFACTS / "lesson01_explorer.png")
+
+
+def test_lesson02_style_weights_panel(page, lab):
+    with screenshot_on_failure(page, lab, "lesson02"):
+        run_lesson(page, lab, "02_style_cost.ipynb", timeout=300)
+
+        panel = panel_with(page, "λ conv1_1", "λ conv5_1", "Steps")
+        panel.scroll_into_view_if_needed()
+        preview = panel.locator("img.widget-image").first
+        wait_for(lambda: image_src(preview), 30, "the panel's first picture")
+        set_slider(panel, "λ conv1_1", "1")
+        set_slider(panel, "Steps", "500")  # the longest budget, so Stop comes before the end
+        wait_for(lambda: readout(panel, "λ conv1_1") == "1.00" and readout(panel, "Steps") == "500", 10,
+                 "the readouts to show λ conv1_1 = 1.00 and 500 steps")
+
+        run_then_stop(panel, preview, "the texture")
+        numbers = panel.locator(".widget-html").first.inner_text()
+        assert "conv1_1 1.00" in numbers, f"the run did not use λ conv1_1 = 1 ({numbers!r})"
+        panel.screenshot(path=ARTIFACTS / "lesson02_panel.png")
+
+
+def test_lesson03_reconstruction_panel(page, lab):
+    with screenshot_on_failure(page, lab, "lesson03"):
+        run_lesson(page, lab, "03_content_cost.ipynb", timeout=300)
+
+        panel = panel_with(page, "Image", "Layer", "Steps")
+        panel.scroll_into_view_if_needed()
+        preview = panel.locator("img.widget-image").first
+        before = wait_for(lambda: image_src(preview) and image_digest(preview), 30, "the panel's first picture")
+        select_option(panel, "Image", "chelsea")
+        before = wait_for_new_picture(preview, before, 30, "the original to change after picking 'chelsea'")
+        select_option(panel, "Layer", "conv2_2")
+        wait_for_new_picture(preview, before, 30, "the picture to change after picking conv2_2")
+        set_slider(panel, "Steps", "500")
+        wait_for(lambda: readout(panel, "Steps") == "500", 10, "the readout to show 500 steps")
+
+        run_then_stop(panel, preview, "the reconstruction")
+        numbers = panel.locator(".widget-html").first.inner_text()
+        assert numbers.startswith("conv2_2"), f"the run did not use conv2_2 ({numbers!r})"
+        panel.screenshot(path=ARTIFACTS / "lesson03_panel.png")
+
+
+def test_lesson06_gan_lab(page, lab):
+    with screenshot_on_failure(page, lab, "lesson06"):
+        run_lesson(page, lab, "06_gan_fundamentals.ipynb", timeout=180)
+
+        panel = panel_with(page, "data set", "k (D steps per G step)", "learning rate D")
+        panel.scroll_into_view_if_needed()
+        picture = panel.locator("img.widget-image").first
+        numbers = panel.locator(".widget-html").first
+        before = wait_for(lambda: image_src(picture) and image_digest(picture), 30, "the lab's first picture")
+
+        def counts() -> tuple[int, int]:  # (iteration, D updates) from "iteration 3 · D updates 7 · ..."
+            found = re.match(r"iteration (\d+) · D updates (\d+)", numbers.inner_text())
+            return (int(found[1]), int(found[2])) if found else (-1, -1)
+
+        click_button(panel, "Step D")
+        before = wait_for_new_picture(picture, before, 30, "the picture to change after Step D")
+        wait_for(lambda: counts() == (0, 1), 10, "the numbers to show one D update")
+        set_slider(panel, "k (D steps per G step)", "2")
+        wait_for(lambda: readout(panel, "k (D steps per G step)") == "2", 10, "the readout to show k = 2")
+
+        click_button(panel, "Run")
+        wait_for(lambda: counts()[0] >= 50, 60, "Run to draw its first 50 iterations")
+        click_button(panel, "Stop")
+        iterations, updates = counts()  # every redraw follows a whole iteration: k = 2 D steps, then G
+        assert updates == 2 * iterations + 1, f"k = 2 did not reach the kernel ({numbers.inner_text()!r})"
+        before = wait_for_new_picture(picture, before, 30, "the picture to change after Run")
+
+        select_option(panel, "data set", "grid")  # resets D and G, after waiting for the run to end
+        wait_for(lambda: counts() == (0, 0), 60, "the reset on the grid data set")
+        wait_for_new_picture(picture, before, 30, "the picture to change after picking 'grid'")
+        panel.screenshot(path=ARTIFACTS / "lesson06_panel.png")
+
+
+def test_lesson07_dcgan_browser(page, lab):
+    with screenshot_on_failure(page, lab, "lesson07"):
+        run_lesson(page, lab, "07_dcgan.ipynb", timeout=300)
+
+        panel = panel_with(page, "epoch", "t", "path")
+        panel.scroll_into_view_if_needed()
+        grid, latent = panel.locator("img.widget-image").nth(0), panel.locator("img.widget-image").nth(1)
+        grid_before = wait_for(lambda: image_src(grid) and image_digest(grid), 30, "the grid of samples")
+        latent_before = wait_for(lambda: image_src(latent) and image_digest(latent), 30, "the latent path")
+
+        press_slider_key(panel, "epoch", "Home")  # a SelectionSlider's readout takes no typing
+        wait_for(lambda: readout(panel, "epoch") == "0", 10, "the epoch readout to show 0")
+        wait_for_new_picture(grid, grid_before, 30, "the samples of epoch 0")
+
+        set_slider(panel, "t", "1")
+        latent_before = wait_for_new_picture(latent, latent_before, 30, "G(z_t) at t = 1")
+        select_option(panel, "path", "linear")
+        wait_for_new_picture(latent, latent_before, 30, "the linear path")
+        text = panel.locator(".widget-html").first.inner_text()
+        norms = re.findall(r"\|(?:z_t|z1)\| = ([\d.]+)", text)
+        assert len(norms) == 2 and norms[0] == norms[1], f"at t = 1, |z_t| should be |z1| ({text!r})"
+        panel.screenshot(path=ARTIFACTS / "lesson07_panel.png")
+
+
+def test_lesson08_summary_and_feature_maps(page, lab):
+    with screenshot_on_failure(page, lab, "lesson08"):
+        run_lesson(page, lab, "08_alexnet_vgg.ipynb", timeout=300)
+
+        summary = panel_with(page, "network", "input size", image=False)
+        summary.scroll_into_view_if_needed()
+        table = summary.locator(".widget-html").first
+        before = wait_for(lambda: table.inner_text().strip(), 30, "the summary table")
+        select_option(summary, "network", "alexnet")
+        before = wait_for(lambda: (t := table.inner_text()) != before and t, 30, "the table of alexnet")
+        set_slider(summary, "input size", "128")
+        wait_for(lambda: (t := table.inner_text()) != before and t, 30, "the table for a 128-pixel input")
+        summary.screenshot(path=ARTIFACTS / "lesson08_summary_panel.png")
+
+        maps = panel_with(page, "layer", "first channel")
+        maps.scroll_into_view_if_needed()
+        image = maps.locator("img.widget-image").first
+        before = wait_for(lambda: image_src(image) and image_digest(image), 30, "the feature maps")
+        set_slider(maps, "first channel", "8")
+        before = wait_for_new_picture(image, before, 30, "channels 8-15")
+        layers = dropdown(maps, "layer").locator("option").all_inner_texts()
+        select_option(maps, "layer", layers[-1])
+        wait_for_new_picture(image, before, 30, f"the maps of {layers[-1]}")
+        maps.screenshot(path=ARTIFACTS / "lesson08_feature_map_panel.png")
+
+
+def test_lesson09_gradient_flow_panel(page, lab):
+    with screenshot_on_failure(page, lab, "lesson09"):
+        run_lesson(page, lab, "09_vanishing_exploding_gradients.ipynb", timeout=180)
+
+        panel = panel_with(page, "depth L", "activation g", "initialisation")
+        panel.scroll_into_view_if_needed()
+        plots = panel.locator("img.widget-image").first
+        before = wait_for(lambda: image_src(plots) and image_digest(plots), 30, "the gradient plots")
+        set_slider(panel, "depth L", "10")
+        before = wait_for_new_picture(plots, before, 30, "the plots for depth 10")
+        select_option(panel, "activation g", "relu")
+        before = wait_for_new_picture(plots, before, 30, "the plots for ReLU")
+        select_option(panel, "initialisation", "He")
+        wait_for_new_picture(plots, before, 30, "the plots for He initialisation")
+        panel.screenshot(path=ARTIFACTS / "lesson09_panel.png")
