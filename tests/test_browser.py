@@ -109,6 +109,17 @@ def wait_for_new_picture(image, old_digest: str, timeout: float, what: str) -> s
                     interval=0.5)
 
 
+def check_shown_at_size(image, what: str) -> None:
+    """The picture is not stretched to the output's width, as a VBox does to an Image without a width.
+
+    A fixed layout width may scale a picture by a little (1.25x in lesson 03); a stretched one is
+    scaled by much more (lesson 07's grid was 3.7x, blurred, and pushed the rest out of view)."""
+    wait_for(lambda: image.evaluate("img => img.complete && img.naturalWidth > 0"), 10, f"{what} to load")
+    drawn, shown = image.evaluate("img => [img.naturalWidth, img.clientWidth]")
+    assert shown <= 1.5 * drawn, (f"{what}: a picture drawn {drawn} px wide is shown {shown} px wide, blurred; "
+                                  "give its widgets.Image a width or align_self='flex-start'")
+
+
 def check_ran_cleanly(page, prompts: list[str]) -> None:
     not_run = [i for i, p in enumerate(prompts) if not p.strip().strip("[]:").isdigit()]
     assert not not_run, f"code cells {not_run} did not run (prompts {prompts})"
@@ -214,6 +225,7 @@ def test_lesson02_style_weights_panel(page, lab):
         run_then_stop(panel, preview, "the texture")
         numbers = panel.locator(".widget-html").first.inner_text()
         assert "conv1_1 1.00" in numbers, f"the run did not use λ conv1_1 = 1 ({numbers!r})"
+        check_shown_at_size(preview, "the texture panel's picture")
         panel.screenshot(path=ARTIFACTS / "lesson02_panel.png")
 
 
@@ -235,6 +247,7 @@ def test_lesson03_reconstruction_panel(page, lab):
         run_then_stop(panel, preview, "the reconstruction")
         numbers = panel.locator(".widget-html").first.inner_text()
         assert numbers.startswith("conv2_2"), f"the run did not use conv2_2 ({numbers!r})"
+        check_shown_at_size(preview, "the reconstruction panel's picture")
         panel.screenshot(path=ARTIFACTS / "lesson03_panel.png")
 
 
@@ -268,6 +281,7 @@ def test_lesson06_gan_lab(page, lab):
         select_option(panel, "data set", "grid")  # resets D and G, after waiting for the run to end
         wait_for(lambda: counts() == (0, 0), 60, "the reset on the grid data set")
         wait_for_new_picture(picture, before, 30, "the picture to change after picking 'grid'")
+        check_shown_at_size(picture, "the GAN lab's picture")
         panel.screenshot(path=ARTIFACTS / "lesson06_panel.png")
 
 
@@ -292,6 +306,8 @@ def test_lesson07_dcgan_browser(page, lab):
         text = panel.locator(".widget-html").first.inner_text()
         norms = re.findall(r"\|(?:z_t|z1)\| = ([\d.]+)", text)
         assert len(norms) == 2 and norms[0] == norms[1], f"at t = 1, |z_t| should be |z1| ({text!r})"
+        check_shown_at_size(grid, "the grid of samples")
+        check_shown_at_size(latent, "the latent path")
         panel.screenshot(path=ARTIFACTS / "lesson07_panel.png")
 
 
@@ -318,6 +334,7 @@ def test_lesson08_summary_and_feature_maps(page, lab):
         layers = dropdown(maps, "layer").locator("option").all_inner_texts()
         select_option(maps, "layer", layers[-1])
         wait_for_new_picture(image, before, 30, f"the maps of {layers[-1]}")
+        check_shown_at_size(image, "the feature maps")
         maps.screenshot(path=ARTIFACTS / "lesson08_feature_map_panel.png")
 
 
@@ -335,4 +352,5 @@ def test_lesson09_gradient_flow_panel(page, lab):
         before = wait_for_new_picture(plots, before, 30, "the plots for ReLU")
         select_option(panel, "initialisation", "He")
         wait_for_new_picture(plots, before, 30, "the plots for He initialisation")
+        check_shown_at_size(plots, "the gradient plots")
         panel.screenshot(path=ARTIFACTS / "lesson09_panel.png")

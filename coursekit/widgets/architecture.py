@@ -66,7 +66,7 @@ class FeatureMapPanel:
         first = next(iter(self.features))
         self.layer = w.Dropdown(options=list(self.features), value=first, description="layer")
         self.first = w.IntSlider(value=0, min=0, max=self._max_first(first), description="first channel",
-                                 continuous_update=False)
+                                 continuous_update=False, style={"description_width": "initial"})
         self.image = w.Image(format="png")
         self.caption = w.HTML(escape(caption))
         self.layer.observe(self._layer_changed, names="value")

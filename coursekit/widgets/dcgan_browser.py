@@ -32,7 +32,8 @@ class DCGANBrowser:
         epochs = sorted(grids)
         self.epoch = w.SelectionSlider(options=epochs, value=epochs[-1], description="epoch",
                                        continuous_update=True, style={"description_width": "60px"})
-        self.grid_image = w.Image(format="png")
+        # flex-start: shown at its own size; a VBox would stretch the small grid to the output's width
+        self.grid_image = w.Image(format="png", layout=w.Layout(align_self="flex-start"))
         self.epoch.observe(lambda _: self.draw_grid(), "value")
         boxes: list[w.Widget] = [self.epoch, self.grid_image]
         if G is not None:

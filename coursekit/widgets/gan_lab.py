@@ -54,7 +54,7 @@ class GanLabPanel:
         self.run_button = w.Button(description="Run", button_style="success")
         self.stop_button = w.Button(description="Stop", button_style="danger")
         self.reset_button = w.Button(description="Reset")
-        self.image = w.Image(format="png")
+        self.image = w.Image(format="png", layout=w.Layout(align_self="flex-start"))  # not stretched by the VBox
         self.numbers = w.HTML()
         self.job = BackgroundJob(threaded=threaded, on_error=self._show_error)
         self._lock = threading.Lock()
