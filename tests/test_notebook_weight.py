@@ -16,8 +16,8 @@ from coursekit.notebooks import compact_png, lighten
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
-# The heaviest lesson (04, five figures of photos and noisy textures) weighs about 800 KB today.
-BUDGET_EACH = 900 * 1024
+# The heaviest lessons (02, 04, 08: photos and noisy textures) weigh about 500 KB today.
+BUDGET_EACH = 600 * 1024
 BUDGET_ALL = 8 * 1024 * 1024
 
 
