@@ -36,7 +36,7 @@ from .optimize import OptimResult, initial_image, optimize_image
 from .targets import gram_targets
 
 __all__ = ["TransferSettings", "TransferResult", "CostFunctions", "Targets", "stylize", "compute_targets",
-           "transfer_objective", "StyleTransfer", "default_extractor", "total_variation", "VGG19_CONV_LAYERS",
+           "style_targets", "transfer_objective", "StyleTransfer", "default_extractor", "total_variation", "VGG19_CONV_LAYERS",
            "COLOR_MODES", "START_IMAGES"]
 
 VGG19_CONV_LAYERS = tuple(name for name in layer_names("vgg19") if name.startswith("conv"))
@@ -150,15 +150,25 @@ def _check_images(content: Tensor, styles: Sequence[Tensor]) -> None:
             raise ValueError(f"{what} must be a (1, 3, H, W) tensor in [0, 1]; use coursekit.images.load_image")
 
 
+def style_targets(extractor: FeatureExtractor, styles: Sequence[Tensor], layers: Sequence[str],
+                  shape: tuple[int, ...], s: TransferSettings, costs: CostFunctions = CostFunctions()) -> dict[str, Tensor]:
+    """Each style layer's target for results of ``shape``: G^[l](S) (blended by ``s.style_blend``),
+    or a^[l](S) when a learner's layer cost compares activations of equal size."""
+    if not layers:
+        return {}
+    if costs.layer_style is not None:
+        with torch.no_grad():
+            return extractor(styles[0], list(layers))
+    return gram_targets(extractor, styles, list(layers), tuple(shape), s.style_blend)
+
+
 def compute_targets(extractor: FeatureExtractor, content: Tensor, styles: Sequence[Tensor],
                     s: TransferSettings, costs: CostFunctions = CostFunctions()) -> Targets:
     """P at ``s.content_layer`` and each style layer's target for a result of ``content``'s size."""
-    layers = [name for name, lam in s.style_weights.items() if lam != 0]
     with torch.no_grad():
         P = extractor(content, [s.content_layer])[s.content_layer]
-        if costs.layer_style is not None:  # the learner's cost reads style activations of equal size
-            return Targets(P, extractor(styles[0], layers) if layers else {})
-    return Targets(P, gram_targets(extractor, styles, layers, tuple(content.shape), s.style_blend) if layers else {})
+    layers = [name for name, lam in s.style_weights.items() if lam != 0]
+    return Targets(P, style_targets(extractor, styles, layers, tuple(content.shape), s, costs))
 
 
 def transfer_objective(extractor: FeatureExtractor, targets: Targets, s: TransferSettings,
@@ -282,20 +292,19 @@ class StyleTransfer:
         return self._cache[key]
 
     def _targets(self, s: TransferSettings, shape: tuple[int, ...]) -> Targets:
-        """``compute_targets`` one layer at a time, each kept until the size, colour mode or blend change."""
+        """The targets of ``compute_targets``, each layer's kept until the size, colour mode or blend change."""
         content, styles = self._images(shape, s.preserve_color)
         c_key = ("content", shape, s.preserve_color, s.content_layer)
         if c_key not in self._cache:
-            only_content = replace(s, style_weights={})
-            self._cache[c_key] = compute_targets(self.extractor, content, styles, only_content, self.costs).content
-        style_targets = {}
+            with torch.no_grad():
+                self._cache[c_key] = self.extractor(content, [s.content_layer])[s.content_layer]
+        targets = {}
         for name in [name for name, lam in s.style_weights.items() if lam != 0]:
             s_key = ("style", shape, s.preserve_color, s.style_blend, name)
             if s_key not in self._cache:
-                one_layer = replace(s, style_weights={name: 1.0})
-                self._cache[s_key] = compute_targets(self.extractor, content, styles, one_layer, self.costs).style[name]
-            style_targets[name] = self._cache[s_key]
-        return Targets(self._cache[c_key], style_targets)
+                self._cache[s_key] = style_targets(self.extractor, styles, [name], shape, s, self.costs)[name]
+            targets[name] = self._cache[s_key]
+        return Targets(self._cache[c_key], targets)
 
     def objective(self, s: TransferSettings, shape: tuple[int, ...]) -> Callable[[Tensor], dict[str, Tensor]]:
         """``transfer_objective`` on the cached targets for results of ``shape``."""
