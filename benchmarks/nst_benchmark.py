@@ -126,7 +126,7 @@ def slider_to_preview(size: int, repeats: int) -> list[float]:
     for name, value in changes[:repeats]:
         getattr(panel, name).value = value  # the observer re-runs, warm-started
         delays.append(panel.timings["first_preview"])
-    panel.lambdas["conv1_1"].value = 0.5
+    panel.lambdas["relu1_1"].value = 0.5
     delays.append(panel.timings["first_preview"])
     return delays
 

@@ -19,14 +19,14 @@ __all__ = ["main", "build_parser"]
 
 
 def _style_weights(text: str) -> dict[str, float]:
-    """'conv1_1=0.2,conv2_1=0.2' -> {'conv1_1': 0.2, 'conv2_1': 0.2}."""
+    """'relu1_1=0.2,relu2_1=0.2' -> {'relu1_1': 0.2, 'relu2_1': 0.2}."""
     weights = {}
     for item in text.split(","):
         name, _, value = item.partition("=")
         try:
             weights[name.strip()] = float(value)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"style weight {item!r} must look like conv1_1=0.2") from None
+            raise argparse.ArgumentTypeError(f"style weight {item!r} must look like relu1_1=0.2") from None
     return weights
 
 
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float, default=d.alpha, help=f"content weight (default {d.alpha})")
     p.add_argument("--beta", type=float, default=d.beta, help=f"style weight (default {d.beta:g})")
     p.add_argument("--style-weights", type=_style_weights, default=dict(d.style_weights),
-                   help="lambda per layer, e.g. conv1_1=0.2,conv2_1=0.2 (default: the paper's five layers at 0.2)")
+                   help="lambda per layer, e.g. relu1_1=0.2,relu2_1=0.2 (default: the paper's five rectified layers relu1_1..relu5_1 at 0.2; conv1_1.. reads the pre-ReLU variant)")
     p.add_argument("--content-layer", default=d.content_layer, help=f"default {d.content_layer}")
     p.add_argument("--init", choices=START_IMAGES, default=d.init)
     p.add_argument("--optimizer", choices=("lbfgs", "adam"), default=d.method)

@@ -136,8 +136,8 @@ def test_tutorial_convention_matches_the_tutorials_code():
     assert abs(costs.content_cost(a_s, a_g, "pytorch_tutorial").item() - tut_content.item()) < TOL
 
 
-SHAPES = {"conv1_1": (64, 64, 64), "conv2_1": (128, 32, 32), "conv3_1": (256, 16, 16),
-          "conv4_1": (512, 8, 8), "conv5_1": (512, 4, 4)}
+SHAPES = {"relu1_1": (64, 64, 64), "relu2_1": (128, 32, 32), "relu3_1": (256, 16, 16),
+          "relu4_1": (512, 8, 8), "relu5_1": (512, 4, 4)}
 CONTENT_SHAPE = (512, 8, 8)
 
 

@@ -30,7 +30,7 @@ def fx():
 
 
 def test_fig1_layers_are_the_papers():
-    assert FIG1_LAYERS == ("conv1_2", "conv2_2", "conv3_2", "conv4_2", "conv5_2")
+    assert FIG1_LAYERS == ("relu1_2", "relu2_2", "relu3_2", "relu4_2", "relu5_2")
 
 
 def test_pixel_error_is_the_mean_absolute_difference():

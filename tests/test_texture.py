@@ -58,8 +58,8 @@ def test_learner_layer_cost_is_used_and_zero_weights_refused(fx):
 def test_single_and_cumulative_weights():
     assert texture.single_layer_weights(["a", "b"]) == [{"a": 1.0}, {"b": 1.0}]
     cum = texture.cumulative_weights(list(costs.PAPER_STYLE_LAYERS))
-    assert [list(w) for w in cum][1] == ["conv1_1", "conv2_1"]
-    assert cum[1] == {"conv1_1": 0.5, "conv2_1": 0.5}
+    assert [list(w) for w in cum][1] == ["relu1_1", "relu2_1"]
+    assert cum[1] == {"relu1_1": 0.5, "relu2_1": 0.5}
     assert cum[-1] == pytest.approx(costs.PAPER_STYLE_LAYERS)  # the paper's 1/5 each
 
 
@@ -100,14 +100,14 @@ def test_layer_study_and_its_plot(fx):
 
 def test_conversion_table_lecture_to_tutorial():
     # VGG19 shapes at 64 px; the lecture's beta = 40, lambda = 0.2 is the tutorials' beta ~ 1.2e6.
-    shapes = {"conv1_1": (64, 64, 64), "conv2_1": (128, 32, 32), "conv3_1": (256, 16, 16),
-              "conv4_1": (512, 8, 8), "conv5_1": (512, 4, 4)}
+    shapes = {"relu1_1": (64, 64, 64), "relu2_1": (128, 32, 32), "relu3_1": (256, 16, 16),
+              "relu4_1": (512, 8, 8), "relu5_1": (512, 4, 4)}
     text = conventions.conversion_table(10, 40, costs.PAPER_STYLE_LAYERS, shapes=shapes, content_shape=(512, 8, 8),
                                     source="lecture", target="pytorch_tutorial")
     lines = text.splitlines()
     assert lines[0].split() == ["layer", "n_C", "n_H*n_W", "λ", "lecture", "λ", "pytorch_tutorial",
                                 "βλ", "lecture", "βλ", "pytorch_tutorial"]
-    assert lines[2].split()[:3] == ["conv1_1", "64", "4,096"]
+    assert lines[2].split()[:3] == ["relu1_1", "64", "4,096"]
     assert lines[2].split()[-1] == "8192"  # 40 * 0.2 * 64^2 / 4
     assert lines[-2] == "α: 10 (lecture)  ->  2.5 (pytorch_tutorial)"
     assert lines[-1] == "β: 40 (lecture)  ->  1.221e+06 (pytorch_tutorial)"

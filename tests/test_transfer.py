@@ -10,7 +10,7 @@ from coursekit.models import FeatureExtractor, layer_names, vgg11
 from coursekit.samples import sample_image
 from coursekit.nst.transfer import StyleTransfer, TransferSettings, stylize, total_variation
 
-LAYERS = [n for n in layer_names("vgg11") if n.startswith("conv")]
+LAYERS = [n for n in layer_names("vgg11") if n.startswith(("conv", "relu"))]
 FAST = dict(size=32, steps=6)
 
 

@@ -53,8 +53,10 @@ class FeatureExtractor(nn.Module):
         normalize: apply ImageNet mean/std normalisation to the input inside ``forward``.
         channels_last: run the convolutions in channels-last memory layout (NHWC), which oneDNN
             computes faster on CPUs; results are the same up to float rounding.
-        rescale: scale every filter so its mean activation over offline sample photos is 1, as
-            Gatys et al. did (see ``coursekit.models.rescale``); balances the layers' style costs.
+        rescale: False, or how to scale the filters so mean activations over offline sample photos
+            are 1 (see ``coursekit.models.rescale``), which balances the layers' style costs:
+            "filter" is Gatys et al.'s rule (each filter's mean is 1), "layer" one factor per layer
+            (each layer's mean is 1), True means "layer".
         arch: architecture name; by default ``model.arch`` or inferred from ``model.features``.
     """
 
@@ -67,7 +69,7 @@ class FeatureExtractor(nn.Module):
         normalize: bool = True,
         arch: str | None = None,
         channels_last: bool = False,
-        rescale: bool = False,
+        rescale: bool | str = False,
     ) -> None:
         super().__init__()
         features = getattr(model, "features", None)
@@ -99,11 +101,14 @@ class FeatureExtractor(nn.Module):
                     count_include_pad=False,  # like max-pool's -inf padding: padding never enters the result
                 )
         net.requires_grad_(False)
-        self.rescale = rescale
-        if rescale:
+        per = {False: None, True: "layer", "layer": "layer", "filter": "filter"}.get(rescale, "?")
+        if per == "?":
+            raise ValueError(f"rescale must be False, True, 'layer' or 'filter'; got {rescale!r}")
+        self.rescale = per or False
+        if per:
             images = calibration_images()
             mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-            rescale_to_unit_mean(net.eval(), (images - mean) / std)
+            rescale_to_unit_mean(net.eval(), (images - mean) / std, per=per)
         if channels_last:
             net = net.to(memory_format=torch.channels_last)
         self.net = net
@@ -159,7 +164,7 @@ def feature_extractor(
     weights: WeightsSpec = "imagenet",
     pooling: str = "max",
     normalize: bool = True,
-    rescale: bool = False,
+    rescale: bool | str = False,
     channels_last: bool = False,
     seed: int = 0,
     progress: bool = True,

@@ -9,8 +9,8 @@ For a layer with N = nC channels and M = nH*nW positions, with F the (N, M) unro
 | PyTorch tutorial, d2l,      | 1/(N^4 M^2) (Gram / (N M), then the mean over N^2) | 1/(N M) (the mean)  |
 | jcjohnson/neural-style      |                                                    |                     |
 
-The popular codes differ from the paper by a per-layer factor 4/N^2, so conv5_1 (N = 512) weighs 64x
-less against conv1_1 than in the paper: that is why a "good" beta ranges from 40 to 1e6.
+The popular codes differ from the paper by a per-layer factor 4/N^2, so relu5_1 (N = 512) weighs 64x
+less against relu1_1 than in the paper: that is why a "good" beta ranges from 40 to 1e6.
 ``convert_weights`` translates alpha, beta and the lambda^[l] from one convention to another so that
 the objective is the same, term by term; ``conversion_table`` prints it.
 """

@@ -5,7 +5,8 @@ Artistic Style"). For one layer l an activation volume has shape (nC, nH, nW). U
 matrix F of shape (N, M) with N = nC channels and M = nH*nW positions.
 
 - Style matrix (Gram matrix):   G_kk' = sum_{i,j} a_ijk a_ijk'        i.e.  G = F F^T  (N x N)
-  an un-normalised cross-covariance: no mean is subtracted.
+  the uncentred second moments of the channels (no mean is subtracted, so it is not a covariance:
+  G = nH nW (Cov + mu mu^T) with mu the channel means).
 - Layer style cost (paper = lecture):
       J_style^[l](S,G) = 1/(2 nH nW nC)^2 * sum_{k,k'} (G^[l](S)_kk' - G^[l](G)_kk')^2
                        = 1/(4 N^2 M^2)    * sum (G - A)^2                (Gatys, E_l)
@@ -42,15 +43,23 @@ __all__ = [
     "total_cost",
     "PAPER_STYLE_LAYERS",
     "PAPER_CONTENT_LAYER",
+    "PRE_RELU_STYLE_LAYERS",
+    "PRE_RELU_CONTENT_LAYER",
     "TUTORIAL_STYLE_LAYERS",
     "TUTORIAL_CONTENT_LAYER",
 ]
 
-# Gatys et al. 2015: content conv4_2, style conv1_1..conv5_1 with w_l = 1/5.
-PAPER_STYLE_LAYERS = {"conv1_1": 0.2, "conv2_1": 0.2, "conv3_1": 0.2, "conv4_1": 0.2, "conv5_1": 0.2}
-PAPER_CONTENT_LAYER = "conv4_2"
+# Gatys et al. 2015: content "conv4_2", style "conv1_1".."conv5_1" with w_l = 1/5. Their Caffe network
+# applied each ReLU in place, so the responses the paper reads are rectified (Gatys' code reads r11 ..
+# r51 and r42; the paper's gradients carry the mask "0 if F_ij < 0"): here relu1_1 .. relu5_1, relu4_2.
+PAPER_STYLE_LAYERS = {"relu1_1": 0.2, "relu2_1": 0.2, "relu3_1": 0.2, "relu4_1": 0.2, "relu5_1": 0.2}
+PAPER_CONTENT_LAYER = "relu4_2"
+# A variant, not the paper: the same layers read before their ReLU (raw convolution outputs, signed).
+PRE_RELU_STYLE_LAYERS = {"conv1_1": 0.2, "conv2_1": 0.2, "conv3_1": 0.2, "conv4_1": 0.2, "conv5_1": 0.2}
+PRE_RELU_CONTENT_LAYER = "conv4_2"
 # The PyTorch NST tutorial: its conv_1..conv_5 are conv1_1, conv1_2, conv2_1, conv2_2, conv3_1 and
-# its content layer "conv_4" is conv2_2 (pytorch/tutorials#3732).
+# its content layer "conv_4" is conv2_2 (pytorch/tutorials#3732). It inserts its losses right after the
+# convolutions and makes the ReLUs non-in-place, so it reads pre-ReLU (signed) responses.
 TUTORIAL_STYLE_LAYERS = {"conv1_1": 1.0, "conv1_2": 1.0, "conv2_1": 1.0, "conv2_2": 1.0, "conv3_1": 1.0}
 TUTORIAL_CONTENT_LAYER = "conv2_2"
 
@@ -211,7 +220,7 @@ def style_cost(
         (B,).
     """
     if not style_weights:
-        raise ValueError("style_weights is empty: give at least one layer, e.g. {'conv1_1': 1.0}")
+        raise ValueError("style_weights is empty: give at least one layer, e.g. {'relu1_1': 1.0}")
     for name in style_weights:
         for label, acts in (("a_S", a_S), ("a_G", a_G)):
             if name not in acts:

@@ -198,11 +198,11 @@ LAYER_STYLE = Exercise(
 
 
 # ---- style_cost ----------------------------------------------------------------------------
-LAYERS = ("conv1_1", "conv2_1", "conv3_1")
+LAYERS = ("relu1_1", "relu2_1", "relu3_1")
 
 
 def _feature_dicts(seed: int, batch: int = 1):
-    shapes = {"conv1_1": (3, 6, 6), "conv2_1": (5, 3, 3), "conv3_1": (8, 2, 2)}
+    shapes = {"relu1_1": (3, 6, 6), "relu2_1": (5, 3, 3), "relu3_1": (8, 2, 2)}
     a_S = {k: activations((1,) + s, seed + i) for i, (k, s) in enumerate(shapes.items())}
     a_G = {k: activations((batch,) + s, seed + 50 + i) for i, (k, s) in enumerate(shapes.items())}
     return a_S, a_G
@@ -226,14 +226,14 @@ STYLE = Exercise(
     lesson="02_style_cost",
     points=2,
     hidden=[
-        Case("hidden", lambda: _style_case(141, {"conv3_1": 0.7, "conv1_1": 0.3})),
+        Case("hidden", lambda: _style_case(141, {"relu3_1": 0.7, "relu1_1": 0.3})),
         Case("hidden", lambda: _style_case(142, dict(zip(LAYERS, (0.0, 0.0, 0.0))))),
         Case("hidden", lambda: _style_case(143, dict(zip(LAYERS, (0.5, 0.25, 0.25))), batch=3)),
     ],
     reference=costs.style_cost,
     cases=[
         Case("three layers with lambda = 0.2, 0.3, 0.5", lambda: _style_case(40, dict(zip(LAYERS, (0.2, 0.3, 0.5))))),
-        Case("only conv2_1 (lambda = 1)", lambda: _style_case(41, {"conv2_1": 1.0})),
+        Case("only relu2_1 (lambda = 1)", lambda: _style_case(41, {"relu2_1": 1.0})),
         Case("a batch of 2 generated images", lambda: _style_case(42, dict(zip(LAYERS, (1.0, 0.0, 2.0))), batch=2)),
     ],
     properties=[not_mutating(lambda: _style_case(43, dict(zip(LAYERS, (0.2, 0.3, 0.5))))[0])],

@@ -10,7 +10,8 @@ P^l is the content image's, A^l = F_S F_S^T the style image's Gram matrix, G^l =
                                                              = 1/(N^2 M^2) ((G - A) F)_ij   (G - A is symmetric)
 
 **The ReLU mask.** Gatys' features are rectified responses, F = ReLU(X) with X the convolution's
-output (the pre-activation; coursekit calls it ``conv4_2``, and F is ``relu4_2``). The paper writes
+output (the pre-activation; coursekit calls it ``conv4_2``, and F is ``relu4_2``, the layer the
+engine of lesson 04 reads by default: ``PAPER_CONTENT_LAYER``). The paper writes
 the derivatives with "if F_ij > 0, else 0": that is the derivative with respect to X, taken through
 the rectifier, since dF/dX = 1 where X > 0 and 0 where X < 0, and F > 0 exactly where X > 0. At
 X = 0 we use 0, as PyTorch's ReLU does. So in this module

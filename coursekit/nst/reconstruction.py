@@ -8,8 +8,8 @@ survives. This module puts numbers and pictures on that:
 
 - ``pixel_error``: mean |G - C| over pixels and channels (images in [0, 1]).
 - ``remaining_costs``: J_content of each reconstruction at each layer, as a fraction of the cost of
-  the starting noise there. Row "conv5_2", column "conv1_2" asks: once conv5_2 is matched, how
-  much of the conv1_2 mismatch is left?
+  the starting noise there. Row "relu5_2", column "relu1_2" asks: once relu5_2 is matched, how
+  much of the relu1_2 mismatch is left?
 - ``plot_reconstructions``: the original, one reconstruction per layer, and their loss curves.
 - ``draw_progress``: original | current reconstruction | loss curve, on a given figure (the panel).
 """
@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 
 __all__ = ["FIG1_LAYERS", "reconstruct", "pixel_error", "remaining_costs", "plot_reconstructions", "draw_progress"]
 
-# The layers of Gatys et al. 2015, Fig. 1 (content reconstructions a-e).
-FIG1_LAYERS: tuple[str, ...] = ("conv1_2", "conv2_2", "conv3_2", "conv4_2", "conv5_2")
+# The layers of Gatys et al. 2016, Fig. 1 (content reconstructions a-e, "conv1_2" ... "conv5_2" in the
+# paper, whose network rectified in place: the responses are relu1_2 ... relu5_2).
+FIG1_LAYERS: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_2", "relu4_2", "relu5_2")
 
 CostFn = Callable[[Tensor, Tensor], Tensor]
 

@@ -6,11 +6,11 @@ survives shows what each layer's Gram matrices capture: low layers colour and ed
 layers larger structures.
 
 - ``synthesize_texture``: the synthesis, from seeded noise. (Under the paper's normalisation
-  1/(4 N^2 M^2) the gradient is tiny, about 1e-10 per pixel for conv5_1 of a 64 px image;
+  1/(4 N^2 M^2) the gradient is tiny, about 1e-10 per pixel for relu5_1 of a 64 px image;
   ``coursekit.nst.optimize`` scales the objective by its first gradient so that L-BFGS-B's first
   step is not lost in float32.)
 - ``single_layer_weights`` / ``cumulative_weights``: the lambda^[l] of "one layer alone" and of
-  "conv1_1, then conv1_1 + conv2_1, ..." (Gatys et al. 2015, Fig. 1); ``layer_study`` runs both
+  "relu1_1, then relu1_1 + relu2_1, ..." (Gatys et al. 2015, Fig. 1); ``layer_study`` runs both
   series and ``plot_layer_study`` draws them as two rows.
 """
 
@@ -91,15 +91,15 @@ def synthesize_texture(
 
 
 def single_layer_weights(layers: Sequence[str], lam: float = 1.0) -> list[dict[str, float]]:
-    """One weight dict per layer, that layer alone: [{"conv1_1": 1}, {"conv2_1": 1}, ...]."""
+    """One weight dict per layer, that layer alone: [{"relu1_1": 1}, {"relu2_1": 1}, ...]."""
     return [{name: lam} for name in layers]
 
 
 def cumulative_weights(layers: Sequence[str]) -> list[dict[str, float]]:
     """The first 1, 2, ..., L layers with equal weights 1/k (Gatys et al. 2015, Fig. 1).
 
-    [{"conv1_1": 1}, {"conv1_1": 0.5, "conv2_1": 0.5}, ...]; the last one is the paper's
-    lambda^[l] = 1/5 on conv1_1..conv5_1.
+    [{"relu1_1": 1}, {"relu1_1": 0.5, "relu2_1": 0.5}, ...]; the last one is the paper's
+    lambda^[l] = 1/5 on relu1_1..relu5_1.
     """
     return [{name: 1.0 / k for name in layers[:k]} for k in range(1, len(layers) + 1)]
 
@@ -126,7 +126,7 @@ def layer_study(
 ) -> LayerStudy:
     """Synthesise from the same noise with ``single_layer_weights`` and ``cumulative_weights``.
 
-    "conv1_1 alone" and "up to conv1_1" are the same problem, so it is solved once (2L - 1 runs).
+    "relu1_1 alone" and "up to relu1_1" are the same problem, so it is solved once (2L - 1 runs).
     """
     layers = list(layers)
     started = time.perf_counter()

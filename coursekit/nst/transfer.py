@@ -4,8 +4,9 @@ Gatys, Ecker & Bethge 2015 ("A Neural Algorithm of Artistic Style"), in the lect
 
     J(G) = alpha J_content(C, G) + beta sum_l lambda^[l] J_style^[l](S, G) + w_TV TV(G)
 
-with J_content = 1/2 sum (a^[l](C) - a^[l](G))^2 at the content layer (paper: conv4_2) and
-J_style^[l] = 1/(2 nH nW nC)^2 sum (G^[l](S) - G^[l](G))^2 (paper: conv1_1..conv5_1, lambda = 1/5).
+with J_content = 1/2 sum (a^[l](C) - a^[l](G))^2 at the content layer (paper: relu4_2, the rectified
+response the paper calls conv4_2) and J_style^[l] = 1/(2 nH nW nC)^2 sum (G^[l](S) - G^[l](G))^2
+(paper: relu1_1..relu5_1, lambda = 1/5).
 TV(G) = sum |G_{i+1,j} - G_{i,j}| + |G_{i,j+1} - G_{i,j}| (anisotropic total variation) smooths noise.
 
 Read ``stylize`` first: the whole algorithm in one screen (targets, objective, start, optimiser).
@@ -29,6 +30,7 @@ from torch import Tensor
 
 from ..images import resize_image, target_size
 from ..models.features import FeatureExtractor, feature_extractor
+from ..models.zoo import get_model
 from ..models.layers import layer_names
 from . import color
 from .costs import PAPER_CONTENT_LAYER, PAPER_STYLE_LAYERS, content_cost, gram_target_cost, total_cost, weighted_style_sum
@@ -37,9 +39,12 @@ from .targets import gram_targets
 
 __all__ = ["TransferSettings", "TransferResult", "CostFunctions", "Targets", "stylize", "compute_targets",
            "style_targets", "transfer_objective", "StyleTransfer", "default_extractor", "total_variation", "VGG19_CONV_LAYERS",
+           "VGG19_LAYERS",
            "COLOR_MODES", "START_IMAGES"]
 
 VGG19_CONV_LAYERS = tuple(name for name in layer_names("vgg19") if name.startswith("conv"))
+# every convolution's output and its rectified response: the paper's relu layers and the pre-ReLU variants
+VGG19_LAYERS = tuple(name for name in layer_names("vgg19") if name.startswith(("conv", "relu")))
 COLOR_MODES = (None, "luminance", "match")
 START_IMAGES = ("content", "style", "noise")
 
@@ -109,10 +114,20 @@ class Targets:
 
 
 def default_extractor(weights: str | None = "imagenet", pooling: str = "avg", seed: int = 0,
-                      rescale: bool = True, channels_last: bool = True) -> FeatureExtractor:
-    """VGG19 reading every conv layer (a run stops at the deepest one it needs), set up as Gatys et al.:
-    average pooling and filters rescaled to mean activation 1; channels-last for CPU speed."""
-    return feature_extractor("vgg19", VGG19_CONV_LAYERS, weights=weights, pooling=pooling, seed=seed,
+                      rescale: bool | str | None = None, channels_last: bool = True) -> FeatureExtractor:
+    """VGG19 reading every convolution and its ReLU (a run stops at the deepest layer it needs), set up
+    as Gatys et al.: average pooling and rescaled filters; channels-last for CPU speed.
+
+    ``rescale=None`` picks by weights: "filter" (the paper: every filter's mean activation over sample
+    photos is 1) for ImageNet weights, "layer" (one factor per layer) for the random-weight fallback,
+    where per-filter factors blow rarely-firing random filters up by orders of magnitude.
+    """
+    if rescale is None:
+        model = get_model("vgg19", weights=weights, seed=seed)
+        rescale = "filter" if model.pretrained else "layer"
+        return FeatureExtractor(model, VGG19_LAYERS, pooling=pooling, arch="vgg19", rescale=rescale,
+                                channels_last=channels_last)
+    return feature_extractor("vgg19", VGG19_LAYERS, weights=weights, pooling=pooling, seed=seed,
                              rescale=rescale, channels_last=channels_last)
 
 

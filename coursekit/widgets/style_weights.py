@@ -1,7 +1,7 @@
 """Lesson 02's panel: texture synthesis with a slider per lambda^[l], Run and Stop.
 
 Thin wiring over ``coursekit.nst.texture.synthesize_texture`` (style cost only, from seeded noise): set the
-lambda^[l] of conv1_1 ... conv5_1, the size and the budget of loss evaluations, press Run. The
+lambda^[l] of relu1_1 ... relu5_1, the size and the budget of loss evaluations, press Run. The
 preview shows the style image, the best texture so far and the cost; at the end the curves are
 the unweighted per-layer costs J_style^[l] ("style/<layer>" in the history). Stop ends the run
 keeping the best image. ``run(sync=True)`` works in the caller's thread (headless tests).
@@ -41,7 +41,7 @@ class StyleWeightsPanel(RunStopPanel):
         extractor: reads every layer offered.
         style_image: a sample name (redrawn at each size, so generated images stay sharp) or an
             image tensor (1, 3, H, W) (resized so its longer side is ``size``).
-        layers: the layers with a slider (default: the paper's conv1_1..conv5_1 the extractor reads).
+        layers: the layers with a slider (default: the paper's relu1_1..relu5_1 the extractor reads).
         weights: starting lambda^[l] (default 0.2 each, the paper's).
         size, max_size: starting and largest longer side in pixels.
         steps, max_steps: starting and largest budget of loss evaluations.
