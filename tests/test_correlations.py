@@ -12,12 +12,14 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from coursekit.nst.correlations import (  # noqa: E402
+    active_fraction,
     channel_means,
     channel_pairs,
     channel_scores,
     constant_channels,
     correlation_matrix,
     covariance_matrix,
+    dead_channels,
     find_channel,
     orange_mask,
     plot_channel_map,
@@ -133,6 +135,56 @@ def test_ranked_pairs_orders_by_gram_or_correlation():
     for bad in (dict(by="pearson"), dict(order="max"), dict(n=0)):
         with pytest.raises(ValueError):
             ranked_pairs(a, **bad)
+
+
+def test_dead_channels_and_active_fraction():
+    x = seeded((2, 4, 4, 5), seed=10)
+    a = x.relu()
+    a[0, 1] = 0.0  # dead on image 0 only
+    a[:, 3] = 0.0  # dead on both images
+    a[1, 2] = 0.0
+    a[1, 2, 0, 0] = 0.5  # on at one position of 20
+    assert dead_channels(a).tolist() == [[False, True, False, True], [False, False, False, True]]
+    on = active_fraction(a)
+    assert on.shape == (2, 4) and on[1, 2] == pytest.approx(1 / 20) and on[0, 3] == 0
+    assert on[0, 0] == pytest.approx(float((x[0, 0] > 0).float().mean()))
+    # Pre-ReLU (signed) values: a channel that is never > 0 still varies; it is what the ReLU kills.
+    signed = x.clone()
+    signed[0, 2] = -signed[0, 2].abs() - 0.1
+    assert dead_channels(signed)[0].tolist() == [False, False, True, False]
+    assert not constant_channels(signed)[0, 2]
+    assert torch.equal(dead_channels(signed.relu()), dead_channels(signed))
+
+
+def test_ranked_pairs_min_active_leaves_out_nearly_dead_channels():
+    g = torch.Generator().manual_seed(11)
+    base = torch.rand(10, 10, generator=g, dtype=torch.float64)
+    rare = torch.zeros(10, 10, dtype=torch.float64)
+    rare[0, :2] = torch.tensor([1.0, 2.0])  # on at 2 of 100 positions
+    a = torch.stack([base, base + 0.5 * torch.rand(10, 10, generator=g, dtype=torch.float64),
+                     rare, 3 * rare, torch.zeros(10, 10, dtype=torch.float64)])[None]
+    top = ranked_pairs(a, by="correlation", n=1)[0]
+    assert top[:2] == (2, 3) and top[2] == pytest.approx(1.0)  # two nearly dead channels, r = 1
+    live = ranked_pairs(a, by="correlation", n=10, min_active=0.1)
+    assert [pair[:2] for pair in live] == [(0, 1)]
+    assert ranked_pairs(a, n=10, min_active=0.02) == ranked_pairs(a, n=10)  # 2 % is enough for 2 of 100
+    assert ranked_pairs(a[:, 2:], n=3, min_active=0.5) == []
+    with pytest.raises(ValueError, match="fraction"):
+        ranked_pairs(a, min_active=2)
+
+
+def test_a_signed_map_is_drawn_grey_below_zero_white_at_zero():
+    a = seeded((1, 2, 5, 5), seed=12)  # pre-ReLU: negative and positive values
+    drawn = plot_channel_map(a, 0, color="#1f77b4")
+    low, high = drawn.get_clim()
+    lim = float(a[0, 0].abs().max())
+    assert (low, high) == (pytest.approx(-lim), pytest.approx(lim))
+    assert drawn.to_rgba(0.0)[:3] == pytest.approx((1.0, 1.0, 1.0), abs=0.01)
+    assert drawn.to_rgba(-lim)[:3] == pytest.approx((0.25, 0.25, 0.25), abs=0.01)
+    rectified = plot_channel_map(a.relu(), 0)
+    assert rectified.get_clim()[0] == 0 and rectified.to_rgba(0.0)[:3] == pytest.approx((1.0, 1.0, 1.0))
+    empty = plot_channel_map(torch.zeros(1, 1, 3, 3), 0)  # a dead channel: all white
+    assert (empty.to_rgba(np.asarray(empty.get_array()))[..., :3] == 1).all()
 
 
 def test_ranked_pairs_reads_the_image_it_is_asked_for():

@@ -7,16 +7,22 @@ shape (nC, nH, nW), and two channels k and k'. At each of the nH*nW positions (i
 
     G_kk' = sum_i sum_j a_ijk a_ijk'                                      (``coursekit.nst.costs.gram_matrix``)
 
-an un-normalised cross-covariance "about zero": no mean is subtracted, so it is large when both
-channels are large at the same places, and also when both are simply large everywhere. Writing
-mu_k = mean_ij a_ijk and Cov_kk' = mean_ij (a_ijk - mu_k)(a_ijk' - mu_k'), exactly
+the Gram matrix of the channels: an uncentred second moment (nH nW times the mean of the products
+a_ijk a_ijk'), not a covariance, because no mean is subtracted. It is large when both channels are
+large at the same places, and also when both are simply large everywhere. Writing
+mu_k = mean_ij a_ijk and Cov_kk' = mean_ij (a_ijk - mu_k)(a_ijk' - mu_k') (the covariance, which
+does subtract the means), exactly
 
     G_kk' = nH nW (Cov_kk' + mu_k mu_k')
 
 while the Pearson correlation coefficient r_kk' = Cov_kk' / (sigma_k sigma_k') removes both the means
-and the scales. This module computes the pairs, the correlation and covariance matrices, ranks channel
-pairs by either measure, finds channels that respond to a property of an image (e.g. "orange",
-"vertical stripes" in ``sample_image("stripes_orange")``), and draws them.
+and the scales. This module computes the pairs, the correlation and covariance matrices, finds dead
+channels (never > 0 on an image), ranks channel pairs by either measure, finds channels that respond
+to a property of an image (e.g. "orange", "vertical stripes" in ``sample_image("stripes_orange")``),
+and draws them.
+
+The paper's layers are rectified responses (relu2_1 and so on; Gatys' Caffe network applied each
+ReLU in place), so a_ijk >= 0 there; conv2_1 and the other pre-ReLU layers are signed.
 
 Shapes: activations are (B, nC, nH, nW), as everywhere in coursekit; matrices are (B, nC, nC).
 Functions that look at one image take ``image=0`` (an index into the batch).
@@ -44,6 +50,8 @@ __all__ = [
     "covariance_matrix",
     "correlation_matrix",
     "constant_channels",
+    "active_fraction",
+    "dead_channels",
     "ranked_pairs",
     "resize_mask",
     "orange_mask",
@@ -128,6 +136,24 @@ def constant_channels(a: Tensor) -> Tensor:
     return f.amax(dim=2) == f.amin(dim=2)
 
 
+def active_fraction(a: Tensor) -> Tensor:
+    """(B, nC): the fraction of the nH*nW positions where each channel is on (a_ijk > 0)."""
+    b, c = _check(a).shape[:2]
+    return (a.detach().reshape(b, c, -1) > 0).float().mean(dim=2)
+
+
+def dead_channels(a: Tensor) -> Tensor:
+    """(B, nC) bool: True where a channel is never on in that image (a_ijk <= 0 at every position).
+
+    In a rectified layer (relu*) such a channel is 0 everywhere: its map is empty, its row and
+    column of G are 0 and its r is undefined. Which channels are dead depends on the image. In a
+    pre-ReLU layer (conv*) the same channels still carry signed, varying values; they are the
+    channels that the ReLU after it will zero.
+    """
+    b, c = _check(a).shape[:2]
+    return a.detach().reshape(b, c, -1).amax(dim=2) <= 0
+
+
 def correlation_matrix(a: Tensor) -> Tensor:
     """Pearson correlation coefficients r_kk' = Cov_kk' / (sigma_k sigma_k') per image: (B, nC, nC).
 
@@ -153,6 +179,7 @@ def ranked_pairs(
     *,
     exclude_diagonal: bool = True,
     skip_constant: bool = True,
+    min_active: float = 0.0,
     image: int = 0,
 ) -> list[tuple[int, int, float]]:
     """The n channel pairs (k, k', value) of one image with the largest or smallest G_kk' or r_kk'.
@@ -165,10 +192,15 @@ def ranked_pairs(
             co-occur least, e.g. r ~ 0 "uncorrelated").
         n: how many pairs.
         exclude_diagonal: leave out k = k' (G_kk is just the channel's energy, r_kk = 1).
-        skip_constant: leave out pairs with a constant channel (r is undefined there, G trivial).
+        skip_constant: leave out pairs with a constant channel (r is undefined there, G trivial;
+            in a rectified layer this is every dead channel).
+        min_active: leave out channels that are on (> 0) at fewer than this fraction of the
+            positions (:func:`active_fraction`). 0 keeps them all; e.g. 0.1 also leaves out nearly
+            dead channels, on at a handful of positions, whose r of 1.0 says little.
         image: which image of the batch.
     Returns:
-        A list of (k, k', value) with k <= k' (each unordered pair once), ties broken by (k, k').
+        A list of (k, k', value) with k <= k' (each unordered pair once), ties broken by (k, k');
+        shorter than n (possibly empty) when fewer pairs are left.
     """
     if by not in ("gram", "correlation"):
         raise ValueError(f"by={by!r} is not known; use 'gram' or 'correlation'")
@@ -176,6 +208,8 @@ def ranked_pairs(
         raise ValueError(f"order={order!r} is not known; use 'most' or 'least'")
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n={n!r} must be a positive int (how many pairs to return)")
+    if not 0.0 <= min_active <= 1.0:
+        raise ValueError(f"min_active={min_active!r} is a fraction of the positions: use 0 <= min_active <= 1")
     one = _select(a, image)
     matrix = (gram_matrix(one) if by == "gram" else correlation_matrix(one))[0].to(torch.float64)
     c = matrix.shape[0]
@@ -183,6 +217,10 @@ def ranked_pairs(
     if skip_constant:
         const = constant_channels(one)[0]
         keep = ~(const[rows] | const[cols])
+        rows, cols = rows[keep], cols[keep]
+    if min_active > 0:
+        active = active_fraction(one)[0] >= min_active
+        keep = active[rows] & active[cols]
         rows, cols = rows[keep], cols[keep]
     values = matrix[rows, cols]
     key = -values if order == "most" else values.abs()
@@ -290,17 +328,26 @@ def plot_channel_map(
     a: Tensor, k: int, ax: Axes | None = None, color: str = CHANNEL_COLORS[0], image: int = 0,
     title: str | None = None, vmax: float | None = None,
 ):
-    """Draw the (nH, nW) map of channel k in its own colour (white = lowest). Returns the AxesImage.
+    """Draw the (nH, nW) map of channel k in its own colour, white = 0. Returns the AxesImage.
 
-    The colour scale runs from the map's minimum to ``vmax`` (default its maximum), so that maps of
-    the same channel on different images can share one scale.
+    A rectified map (no negative value) runs from white at 0 to the colour at ``vmax`` (default
+    its maximum), so that maps of the same channel on different images can share one scale; a
+    dead channel (0 everywhere) is all white. A signed map (a pre-ReLU layer) draws negative values
+    in grey, on a scale symmetric about 0: dark grey at -v, white at 0, the colour at +v.
     """
     f = _one_image(a, image)
     _check_channel(k, f.shape[0], "k")
     values = f[k].reshape(a.shape[2:]).float().cpu().numpy()
     ax = axes_or_new(ax, (3, 3))
-    drawn = ax.imshow(values, cmap=channel_colormap(color), interpolation="nearest",
-                      vmin=min(float(values.min()), 0.0), vmax=vmax)
+    low, high = float(values.min()), float(values.max())
+    if low < 0:  # signed: grey below 0, the channel's colour above
+        from matplotlib.colors import LinearSegmentedColormap
+
+        cmap = LinearSegmentedColormap.from_list(f"grey_white_{color}", ["0.25", "#ffffff", color])
+        lim = max(-low, high, 0.0 if vmax is None else float(vmax))
+        drawn = ax.imshow(values, cmap=cmap, interpolation="nearest", vmin=-lim, vmax=lim)
+    else:
+        drawn = ax.imshow(values, cmap=channel_colormap(color), interpolation="nearest", vmin=0.0, vmax=vmax)
     ax.set_xticks([])
     ax.set_yticks([])
     for spine in ax.spines.values():
