@@ -99,7 +99,8 @@ def gram_matrix(a: Tensor) -> Tensor:
         a: activations, shape (B, nC, nH, nW).
     Returns:
         (B, nC, nC): one un-normalised Gram matrix F F^T per image (F = a[b] unrolled to
-        (nC, nH*nW)); no mean is subtracted, so it is a cross-covariance "about zero".
+        (nC, nH*nW)): the uncentred second moments of the channels. No mean is subtracted, so it is
+        not a covariance; G = nH nW (Cov + mu mu^T) with mu the channel means.
     """
     _check_activation(a, "a")
     b, c = a.shape[:2]

@@ -113,8 +113,8 @@ GRAM = Exercise(
         Mistake(_gram_per_position, "you divided by nH*nW. G is the plain sum over positions, not the average."),
         Mistake(_gram_transposed_reshape, "the channels and positions are scrambled: unroll with "
                 "a.reshape(B, nC, nH*nW) (channels first, as the tensor is stored), then compute F F^T."),
-        Mistake(_gram_mean_subtracted, "you subtracted the mean. The style matrix is an un-normalised "
-                "cross-covariance: no mean is subtracted."),
+        Mistake(_gram_mean_subtracted, "you subtracted the mean. The style matrix is the uncentred "
+                "second-moment (Gram) matrix: sum the raw products a_ijk a_ijk', no mean subtracted."),
         Mistake(_gram_batch_mixed, "the images of the batch are mixed: compute one Gram per image "
                 "(reshape to (B, nC, nH*nW) and use torch.bmm or @ with the batch dimension first)."),
     ],
