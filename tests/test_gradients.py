@@ -248,3 +248,22 @@ def test_gradient_image_maps_zero_to_grey():
     assert img.min() >= 0 and img.max() <= 1
     assert torch.allclose(img[0, 0], t([[0.5, 1.0], [0.0, 0.75]]))
     assert torch.equal(cg.gradient_image(torch.zeros(1, 3, 2, 2)), torch.full((1, 3, 2, 2), 0.5))
+
+
+# ---- lesson 05 differentiates lesson 04's objective -----------------------------------------------
+def test_lesson05_checks_its_hand_gradient_against_lesson04s_objective():
+    """The stored lesson builds lesson 04's extractor and objective and shows the agreement (the
+    mathematics itself is pinned in test_paper_layers.py)."""
+    import json
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).parents[1] / "notebooks/solutions/05_gradients_by_hand.ipynb").read_text(encoding="utf-8"))
+    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    source = "\n".join(code)
+    assert "fx = default_extractor().double()" in source
+    assert "J = transfer_objective(fx, compute_targets(fx, C, [S], settings), settings)" in source
+    assert "TransferSettings(alpha=ALPHA, beta=BETA, size=None)" in source
+    assert "costs.PAPER_STYLE_LAYERS" in source and "costs.PRE_RELU_STYLE_LAYERS" in source
+    outputs = "".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []))
+    assert "equal to autograd's of lesson 04's J to 1e-12 relative: True" in outputs
+    assert "and to autograd's of the plain-cost J to 1e-12 relative: True" in outputs
