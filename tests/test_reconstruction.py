@@ -43,6 +43,25 @@ def test_pixel_error_is_the_mean_absolute_difference():
         pixel_error(a, torch.zeros(1, 3, 2, 3))
 
 
+def test_pixel_error_over_blocks_sees_the_layout_not_the_pixel_noise():
+    g = torch.Generator().manual_seed(0)
+    left_light = torch.zeros(1, 3, 8, 8)
+    left_light[..., :4] = 1.0
+    # +-0.3 in a checkerboard: large per pixel, 0 on average over every 2 x 2 square
+    checker = (torch.arange(8).view(8, 1) + torch.arange(8).view(1, 8)) % 2 * 0.6 - 0.3
+    noisy = left_light.clamp(0.3, 0.7) + checker
+    assert pixel_error(noisy, left_light.clamp(0.3, 0.7)) == pytest.approx(0.3)
+    assert pixel_error(noisy, left_light.clamp(0.3, 0.7), block=2) == pytest.approx(0.0, abs=1e-6)
+    # a layout that differs is still seen over blocks: left and right swapped
+    swapped = left_light.flip(-1)
+    assert pixel_error(swapped, left_light, block=4) == pytest.approx(1.0)
+    # sizes that the block does not divide are allowed (the last squares are partial)
+    x, y = torch.rand(1, 3, 10, 7, generator=g), torch.rand(1, 3, 10, 7, generator=g)
+    assert 0 < pixel_error(x, y, block=4) < pixel_error(x, y)
+    with pytest.raises(ValueError, match="block"):
+        pixel_error(x, y, block=0)
+
+
 def test_remaining_costs_are_0_for_the_image_and_1_for_the_start_noise(fx):
     c = sample_image("astronaut", size=24)
     r = remaining_costs(fx, c, {"same": c, "noise": noise_like(c, seed=3)}, ["conv1_1", "conv2_1"], seed=3)

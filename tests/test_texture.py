@@ -98,6 +98,26 @@ def test_layer_study_and_its_plot(fx):
     plt.close("all")
 
 
+def test_layer_study_without_the_single_layer_row(fx):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = sample_image("stripes_orange", size=16)
+    full = texture.layer_study(fx, s, LAYERS, steps=3)
+    short = texture.layer_study(fx, s, LAYERS, steps=3, alone=False)
+    assert len(short.alone) == 1 and len(short.up_to) == 3  # L runs instead of 2L - 1
+    assert short.up_to[0] is short.alone[0]
+    # same noise, same weights: the cumulative series is the same with or without the other row
+    for a, b in zip(full.up_to, short.up_to):
+        assert torch.equal(a.image, b.image)
+    axes = texture.plot_layer_study(short, title="t")
+    assert axes.shape == (1, 4)
+    assert [ax.get_title() for ax in axes[0]] == ["style image S", "conv1_1", "+ conv2_1", "+ conv3_1"]
+    plt.close("all")
+
+
 def test_conversion_table_lecture_to_tutorial():
     # VGG19 shapes at 64 px; the lecture's beta = 40, lambda = 0.2 is the tutorials' beta ~ 1.2e6.
     shapes = {"relu1_1": (64, 64, 64), "relu2_1": (128, 32, 32), "relu3_1": (256, 16, 16),
@@ -111,3 +131,21 @@ def test_conversion_table_lecture_to_tutorial():
     assert lines[2].split()[-1] == "8192"  # 40 * 0.2 * 64^2 / 4
     assert lines[-2] == "α: 10 (lecture)  ->  2.5 (pytorch_tutorial)"
     assert lines[-1] == "β: 40 (lecture)  ->  1.221e+06 (pytorch_tutorial)"
+
+
+def test_conversion_table_labels_name_where_the_numbers_come_from():
+    # The course's programming assignment (alpha = 10, beta = 40) uses the "lecture" normalisation.
+    shapes = {"relu1_1": (64, 64, 64), "relu5_1": (512, 4, 4)}
+    weights = {"relu1_1": 0.5, "relu5_1": 0.5}
+    kwargs = dict(shapes=shapes, content_shape=(512, 8, 8), source="lecture", target="pytorch_tutorial")
+    plain = conventions.conversion_table(10, 40, weights, **kwargs)
+    named = conventions.conversion_table(10, 40, weights, labels=("assignment", "PyTorch tutorial"), **kwargs)
+    assert named.splitlines()[0].split() == ["layer", "n_C", "n_H*n_W", "λ", "assignment", "λ", "PyTorch",
+                                             "tutorial", "βλ", "assignment", "βλ", "PyTorch", "tutorial"]
+    assert named.splitlines()[-1] == "β: 40 (assignment)  ->  " + plain.splitlines()[-1].split("->  ")[1].replace(
+        "(pytorch_tutorial)", "(PyTorch tutorial)")
+    # only the names change, never the numbers
+    numbers = lambda text: [line.split()[1:] for line in text.splitlines()[2:-2]]  # noqa: E731
+    assert numbers(named) == numbers(plain)
+    with pytest.raises(ValueError, match="two non-empty names"):
+        conventions.conversion_table(10, 40, weights, labels=("assignment",), **kwargs)

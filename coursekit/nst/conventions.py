@@ -152,14 +152,23 @@ def conversion_table(
     source: str,
     target: str,
     digits: int = 4,
+    labels: tuple[str, str] | None = None,
 ) -> str:
     """``convert_weights`` as a table: per layer lambda^[l] and beta lambda^[l] in both conventions.
 
     The last lines give alpha and beta before and after. Same objective, other numbers: for every
-    layer beta' lambda'^[l] c_target(l) = beta lambda^[l] c_source(l).
+    layer beta' lambda'^[l] c_target(l) = beta lambda^[l] c_source(l). ``labels`` names the two
+    columns' sources in the headers and the last lines (default: the convention names), e.g.
+    ("assignment", "PyTorch tutorial") when the numbers come from a course's assignment that uses
+    the "lecture" convention.
     """
     new = convert_weights(alpha, beta, style_weights, style_shapes=shapes,
                                 content_shape=content_shape, source=source, target=target)
+    if labels is None:
+        labels = (source, target)
+    if len(labels) != 2 or not all(isinstance(label, str) and label for label in labels):
+        raise ValueError(f"labels must be two non-empty names (source, target), got {labels!r}")
+    source, target = labels
     headers = ["layer", "n_C", "n_H*n_W", f"λ {source}", f"λ {target}", f"βλ {source}", f"βλ {target}"]
     rows = []
     for name, lam in style_weights.items():

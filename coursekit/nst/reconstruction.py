@@ -6,7 +6,8 @@ representation by inverting it: start from noise and minimise J_content(C, G) at
 deep layers many different images have (almost) the same activations, so only what the layer keeps
 survives. This module puts numbers and pictures on that:
 
-- ``pixel_error``: mean |G - C| over pixels and channels (images in [0, 1]).
+- ``pixel_error``: mean |G - C| over pixels and channels (images in [0, 1]), optionally after
+  averaging block x block squares (the coarse layout).
 - ``remaining_costs``: J_content of each reconstruction at each layer, as a fraction of the cost of
   the starting noise there. Row "relu5_2", column "relu1_2" asks: once relu5_2 is matched, how
   much of the relu1_2 mismatch is left?
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from ..images import to_numpy_image
@@ -69,15 +71,22 @@ def reconstruct(
     return optimize_image(loss, noise_like(image, seed), steps=steps, method=method, callback=callback, stop=stop)
 
 
-def pixel_error(image: Tensor, reference: Tensor) -> float:
+def pixel_error(image: Tensor, reference: Tensor, block: int = 1) -> float:
     """Mean absolute difference (1/(3HW)) sum |image - reference| of two (1, 3, H, W) images in [0, 1].
 
-    0 means identical; uniform noise against a photo gives about 0.3.
+    0 means identical; uniform noise against a photo gives about 0.3. ``block`` > 1 first averages
+    both images over block x block squares (the coarse layout: where it is light or dark, warm or
+    cool), so pixel noise that a layer cannot see averages out.
     """
     if image.shape != reference.shape:
         raise ValueError(f"image has shape {tuple(image.shape)} but reference has {tuple(reference.shape)}: "
                          "compare images of the same size")
-    return float((image.detach() - reference.detach()).abs().mean())
+    if block < 1:
+        raise ValueError(f"block must be 1 (pixels) or more, got {block}")
+    image, reference = image.detach(), reference.detach()
+    if block > 1:
+        image, reference = F.avg_pool2d(image, block, ceil_mode=True), F.avg_pool2d(reference, block, ceil_mode=True)
+    return float((image - reference).abs().mean())
 
 
 def remaining_costs(

@@ -110,7 +110,7 @@ class LayerStudy:
 
     style_image: Tensor
     layers: list[str]
-    alone: list[OptimResult]
+    alone: list[OptimResult]  # each layer alone (only the first one for a study made with alone=False)
     up_to: list[OptimResult]
     seconds: float
 
@@ -123,10 +123,13 @@ def layer_study(
     steps: int = 50,
     seed: int = 0,
     layer_cost: Callable[[Tensor, Tensor], Tensor] | None = None,
+    alone: bool = True,
 ) -> LayerStudy:
     """Synthesise from the same noise with ``single_layer_weights`` and ``cumulative_weights``.
 
     "relu1_1 alone" and "up to relu1_1" are the same problem, so it is solved once (2L - 1 runs).
+    ``alone=False`` runs only the cumulative series (L runs): ``LayerStudy.alone`` then holds just
+    the first layer's texture, and ``plot_layer_study`` draws one row.
     """
     layers = list(layers)
     started = time.perf_counter()
@@ -134,29 +137,36 @@ def layer_study(
     def run(weights: Mapping[str, float]) -> OptimResult:
         return synthesize_texture(extractor, style_image, weights, steps=steps, seed=seed, layer_cost=layer_cost)
 
-    alone = [run(weights) for weights in single_layer_weights(layers)]
-    up_to = alone[:1] + [run(weights) for weights in cumulative_weights(layers)[1:]]
-    return LayerStudy(style_image, layers, alone, up_to, time.perf_counter() - started)
+    series = single_layer_weights(layers) if alone else single_layer_weights(layers[:1])
+    singles = [run(weights) for weights in series]
+    up_to = singles[:1] + [run(weights) for weights in cumulative_weights(layers)[1:]]
+    return LayerStudy(style_image, layers, singles, up_to, time.perf_counter() - started)
 
 
 def plot_layer_study(study: LayerStudy, title: str | None = None, axes: Any = None,
                      cell: float = 1.9) -> Any:
     """Two rows: each layer alone (top) and the layers up to it together (bottom).
 
-    The first column shows the style image and the noise every run starts from. ``axes`` is a
-    (2, L + 1) array of Axes (default: a new figure, ``cell`` inches per image). Returns the axes.
+    The first column shows the style image and the noise every run starts from. A study made with
+    ``alone=False`` gets one row: the style image, then the layers up to each one together.
+    ``axes`` is a (rows, L + 1) array of Axes (default: a new figure, ``cell`` inches per image).
+    Returns the axes.
     """
     import matplotlib.pyplot as plt
 
     n = len(study.layers)
+    both = len(study.alone) == n
+    rows = 2 if both else 1
     if axes is None:
-        _, axes = plt.subplots(2, n + 1, figsize=(cell * (n + 1), cell * 2 + 0.6), squeeze=False)
+        _, axes = plt.subplots(rows, n + 1, figsize=(cell * (n + 1), cell * rows + 0.6), squeeze=False)
     show_image(study.style_image, ax=axes[0][0], title="style image S")
-    show_image(noise_like(study.style_image), ax=axes[1][0], title="start: noise")
+    if both:
+        show_image(noise_like(study.style_image), ax=axes[1][0], title="start: noise")
     for i, name in enumerate(study.layers):
-        show_image(study.alone[i].image, ax=axes[0][i + 1], title=f"{name} alone")
+        if both:
+            show_image(study.alone[i].image, ax=axes[0][i + 1], title=f"{name} alone")
         joined = name if i == 0 else f"+ {name}"
-        show_image(study.up_to[i].image, ax=axes[1][i + 1], title=joined)
+        show_image(study.up_to[i].image, ax=axes[rows - 1][i + 1], title=joined)
     if title is not None:
         axes[0][0].figure.suptitle(title)
     return axes
