@@ -162,9 +162,9 @@ def test_lesson04_style_transfer_panel(page, lab):
         open_notebook(page, lab, name, KERNEL)
         check_ran_cleanly(page, run_all_cells(page, timeout=480))
 
-        panel = panel_with(page, "β (style)", "λ conv1_1")
+        panel = panel_with(page, "β (style)", "λ relu1_1")
         panel.scroll_into_view_if_needed()
-        for label in ("α (content)", "β (style)", "λ conv1_1", "λ conv5_1"):
+        for label in ("α (content)", "β (style)", "λ relu1_1", "λ relu5_1"):
             assert slider(panel, label).is_visible(), f"slider {label!r} is not shown"
         preview = panel.locator("img.widget-image").first  # then the loss curves
         run = panel.locator("button.widget-button", has_text="Run")
@@ -178,8 +178,8 @@ def test_lesson04_style_transfer_panel(page, lab):
         first = image_digest(preview)
         page.screenshot(path=ARTIFACTS / "lesson04_page.png", full_page=True)
 
-        set_slider(panel, "λ conv1_1", "1")  # "re-run when a slider changes" is ticked
-        wait_for_new_picture(preview, first, 60, "the preview to change after moving λ conv1_1")
+        set_slider(panel, "λ relu1_1", "1")  # "re-run when a slider changes" is ticked
+        wait_for_new_picture(preview, first, 60, "the preview to change after moving λ relu1_1")
         wait_for(lambda: "best J" in status.inner_text(), 120, "the second run to finish", interval=0.5)
         panel.screenshot(path=ARTIFACTS / "lesson04_panel.png")
 
@@ -210,18 +210,18 @@ def test_lesson02_style_weights_panel(page, lab):
     with screenshot_on_failure(page, lab, "lesson02"):
         run_lesson(page, lab, "02_style_cost.ipynb", timeout=300)
 
-        panel = panel_with(page, "λ conv1_1", "λ conv5_1", "Steps")
+        panel = panel_with(page, "λ relu1_1", "λ relu5_1", "Steps")
         panel.scroll_into_view_if_needed()
         preview = panel.locator("img.widget-image").first
         wait_for(lambda: image_src(preview), 30, "the panel's first picture")
-        set_slider(panel, "λ conv1_1", "1")
+        set_slider(panel, "λ relu1_1", "1")
         set_slider(panel, "Steps", "500")  # the longest budget, so Stop comes before the end
-        wait_for(lambda: readout(panel, "λ conv1_1") == "1.00" and readout(panel, "Steps") == "500", 10,
-                 "the readouts to show λ conv1_1 = 1.00 and 500 steps")
+        wait_for(lambda: readout(panel, "λ relu1_1") == "1.00" and readout(panel, "Steps") == "500", 10,
+                 "the readouts to show λ relu1_1 = 1.00 and 500 steps")
 
         run_then_stop(panel, preview, "the texture")
         numbers = panel.locator(".widget-html").first.inner_text()
-        assert "conv1_1 1.00" in numbers, f"the run did not use λ conv1_1 = 1 ({numbers!r})"
+        assert "relu1_1 1.00" in numbers, f"the run did not use λ relu1_1 = 1 ({numbers!r})"
         check_shown_at_size(preview, "the texture panel's picture")
         panel.screenshot(path=ARTIFACTS / "lesson02_panel.png")
 
@@ -236,14 +236,14 @@ def test_lesson03_reconstruction_panel(page, lab):
         before = wait_for(lambda: image_src(preview) and image_digest(preview), 30, "the panel's first picture")
         select_option(panel, "Image", "chelsea")
         before = wait_for_new_picture(preview, before, 30, "the original to change after picking 'chelsea'")
-        select_option(panel, "Layer", "conv2_2")
-        wait_for_new_picture(preview, before, 30, "the picture to change after picking conv2_2")
+        select_option(panel, "Layer", "relu2_2")
+        wait_for_new_picture(preview, before, 30, "the picture to change after picking relu2_2")
         set_slider(panel, "Steps", "500")
         wait_for(lambda: readout(panel, "Steps") == "500", 10, "the readout to show 500 steps")
 
         run_then_stop(panel, preview, "the reconstruction")
         numbers = panel.locator(".widget-html").first.inner_text()
-        assert numbers.startswith("conv2_2"), f"the run did not use conv2_2 ({numbers!r})"
+        assert numbers.startswith("relu2_2"), f"the run did not use relu2_2 ({numbers!r})"
         check_shown_at_size(preview, "the reconstruction panel's picture")
         panel.screenshot(path=ARTIFACTS / "lesson03_panel.png")
 
