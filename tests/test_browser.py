@@ -203,6 +203,15 @@ def test_lesson01_correlation_explorer(page, lab):
         numbers = explorer.locator(".widget-html").first
         wait_for(lambda: f"k = {new_k}," in numbers.inner_text(), 30, f"the numbers to show k = {new_k}")
         page.screenshot(path=ARTIFACTS / "lesson01_page.png", full_page=True)
+
+        # Channel 0 is dead on the explorer's first image (stripes_orange at relu2_1): the panel says
+        # so, and "skip dead channels" moves k on to a live channel.
+        assert new_k == 0, f"the explorer opened on channel k = 0 ({k}), not on its most correlated live pair"
+        wait_for(lambda: "Channel k = 0 is dead" in explorer.inner_text(), 30, "the panel to say channel 0 is dead")
+        before = image_digest(image)
+        explorer.locator(".widget-checkbox input[type=checkbox]").first.click()  # "skip dead channels"
+        wait_for(lambda: "k = 0," not in numbers.inner_text(), 30, "skip dead channels to move k off channel 0")
+        wait_for_new_picture(image, before, 60, "the picture to change after ticking skip dead channels")
         explorer.screenshot(path=ARTIFACTS / "lesson01_explorer.png")
 
 
