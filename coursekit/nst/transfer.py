@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..images import resize_image, target_size
-from ..models.features import FeatureExtractor, feature_extractor
+from ..models.features import FeatureExtractor
 from ..models.zoo import get_model
 from ..models.layers import layer_names
 from . import color
@@ -122,13 +122,11 @@ def default_extractor(weights: str | None = "imagenet", pooling: str = "avg", se
     photos is 1) for ImageNet weights, "layer" (one factor per layer) for the random-weight fallback,
     where per-filter factors blow rarely-firing random filters up by orders of magnitude.
     """
+    model = get_model("vgg19", weights=weights, seed=seed)
     if rescale is None:
-        model = get_model("vgg19", weights=weights, seed=seed)
         rescale = "filter" if model.pretrained else "layer"
-        return FeatureExtractor(model, VGG19_LAYERS, pooling=pooling, arch="vgg19", rescale=rescale,
-                                channels_last=channels_last)
-    return feature_extractor("vgg19", VGG19_LAYERS, weights=weights, pooling=pooling, seed=seed,
-                             rescale=rescale, channels_last=channels_last)
+    return FeatureExtractor(model, VGG19_LAYERS, pooling=pooling, arch="vgg19", rescale=rescale,
+                            channels_last=channels_last)
 
 
 def total_variation(x: Tensor) -> Tensor:
