@@ -42,8 +42,14 @@ lab: $(STAMP)
 		--ServerApp.default_url=/lab/tree/00_setup_check.ipynb
 
 # Tests never download: COURSEKIT_OFFLINE=1 makes every weight request use the labelled fallback.
+# They run in parallel (pytest-xdist): one worker per core, at most TEST_JOBS_MAX, each file on one
+# worker, longest files first (conftest.py); one torch thread per worker and kernel so the workers
+# do not fight over the cores. TEST_JOBS=0 runs them one after another in a single process.
+TEST_JOBS ?= auto
+TEST_JOBS_MAX ?= 4
 test: $(STAMP)
-	COURSEKIT_OFFLINE=1 MPLBACKEND=Agg $(BIN)/python -m pytest
+	COURSEKIT_OFFLINE=1 MPLBACKEND=Agg OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_JOBS) \
+		--maxprocesses=$(TEST_JOBS_MAX) --dist loadfile --no-loadscope-reorder
 
 # Re-execute every solution notebook in place so the stored outputs are real (never edit outputs
 # by hand), then regenerate and execute the learners' exercise notebooks from them.

@@ -1,7 +1,9 @@
 """Helpers for tests/test_browser.py: a throw-away JupyterLab server and a few page actions.
 
 ``LabServer`` starts ``jupyter lab`` from this environment on loopback, with its own token, port,
-settings, config and runtime folders, serving a copy of some lessons. The page helpers drive
+settings, config and runtime folders, serving a copy of some lessons. The copy leaves out the code
+cells tagged ``not-in-browser-test``: slow experiments and their figures that no panel needs
+(nbval runs them in both versions of the lesson). A kept cell that needs one fails with a NameError. The page helpers drive
 JupyterLab 4 and ipywidgets 8 through their DOM (class names as in those versions).
 Every wait polls with a deadline; nothing sleeps for long.
 """
@@ -22,13 +24,24 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-__all__ = ["CHROMIUM_ARGS", "LabServer", "find_chromium", "wait_for", "notebook", "open_notebook", "run_all_cells",
+__all__ = ["CHROMIUM_ARGS", "SKIP_TAG", "LabServer", "browser_copy", "find_chromium", "wait_for", "notebook", "open_notebook", "run_all_cells",
            "error_outputs", "slider", "set_slider", "press_slider_key", "dropdown", "select_option", "button",
            "click_button", "image_src", "wait_for_new_src"]
 
 # Without the last four Chromium tries to reach Google's hosts, which are refused here.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+SKIP_TAG = "not-in-browser-test"
+
+
+def browser_copy(source: Path, target: Path) -> int:
+    """Write ``source`` to ``target`` without its cells tagged SKIP_TAG; returns how many were left out."""
+    nb = json.loads(source.read_text(encoding="utf-8"))
+    cells = nb["cells"]
+    nb["cells"] = [c for c in cells if SKIP_TAG not in c.get("metadata", {}).get("tags", [])]
+    target.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
+    return len(cells) - len(nb["cells"])
 
 
 def find_chromium() -> str | None:
@@ -62,7 +75,7 @@ class LabServer:
         self.root = workdir / "notebooks"
         self.root.mkdir(parents=True)
         for nb in notebooks:  # copies, so the browser never touches the repository's lessons
-            shutil.copy2(nb, self.root / nb.name)
+            browser_copy(nb, self.root / nb.name)
         self.token = secrets.token_hex(16)
         self.start_timeout = start_timeout
         self.log_path = workdir / "jupyter-lab.log"

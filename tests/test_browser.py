@@ -118,10 +118,11 @@ def check_shown_at_size(image, what: str) -> None:
 
 
 def check_ran_cleanly(page, prompts: list[str]) -> None:
+    text = "\n".join(notebook(page).locator(".jp-OutputArea").all_inner_texts())  # not the sources
+    if "Traceback" in text:  # JupyterLab stops "Run All" at a failed cell
+        raise AssertionError("a traceback is shown in the notebook:\n" + text[text.index("Traceback"):][-2000:])
     not_run = [i for i, p in enumerate(prompts) if not p.strip().strip("[]:").isdigit()]
     assert not not_run, f"code cells {not_run} did not run (prompts {prompts})"
-    text = "\n".join(notebook(page).locator(".jp-OutputArea").all_inner_texts())  # not the sources
-    assert "Traceback" not in text, "a traceback is shown in the notebook"
     left = [marker for marker in UNRENDERED if marker in text]
     assert not left, f"widgets not rendered (text {left} in the page): is the ipywidgets extension installed?"
 

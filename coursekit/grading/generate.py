@@ -135,8 +135,8 @@ def generate_exercise_notebooks(solutions: str | Path, out: str | Path, only: li
     return written
 
 
-def _cells(nb: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(c.get("cell_type", ""), _source(c)) for c in nb.get("cells", [])]
+def _cells(nb: dict[str, Any]) -> list[tuple[str, str, list]]:
+    return [(c.get("cell_type", ""), _source(c), c.get("metadata", {}).get("tags", [])) for c in nb.get("cells", [])]
 
 
 def out_of_sync(solutions: str | Path, out: str | Path) -> list[str]:

@@ -32,6 +32,7 @@ from typing import Any
 import torch
 
 from . import registry
+from .catalogue import topic_of
 from ..exercise import Case, Exercise, call_on_copies, matching_mistakes, outputs_match
 from .submission import SubmissionError, code_cells, program_for
 
@@ -321,7 +322,7 @@ def grade_exercise(exercise: Exercise, cells: list[str], passed: set[str], comma
         score.feedback.append(f"no code cell defines a function called {exercise.name}")
         return score
     inputs = [case.make() for case in cases]
-    request = {"name": exercise.name, "prelude": list(program.prelude), "target": program.target,
+    request = {"name": exercise.name, "topic": topic_of(exercise.name), "prelude": list(program.prelude), "target": program.target,
                "cases": inputs, "passed": sorted(passed)}
     load, outcomes, stopped, protections = run_in_sandbox(request, command, limits)
     score.protections = protections
