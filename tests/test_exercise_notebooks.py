@@ -68,12 +68,14 @@ def test_graded_lessons_say_which_version_the_reader_has(path):
     notes = [c for c in cells if SOLUTION_TAG in c.get("metadata", {}).get("tags", [])]
     assert len(notes) == 1 and "Solution version" in _src(notes[0]) and f"../{path.name}" in _src(notes[0])
     exercise_cells = _cells(ROOT / "notebooks" / path.name)
-    assert any("Exercise version" in _src(c) and f"solutions/{path.name}" in _src(c)
-               for c in exercise_cells if c["cell_type"] == "markdown")
+    assert any("Exercise version" in _src(c) for c in exercise_cells if c["cell_type"] == "markdown")
+    # The learner's copy does not hand over the worked solution; the README says where it is.
+    assert not any("solutions/" in _src(c) for c in exercise_cells), f"{path.name} links to its solution"
 
 
 def test_every_graded_function_in_a_solution_notebook_is_a_registered_exercise_of_that_lesson():
-    table = {lesson: {e.name for e in exs} for lesson, exs in lessons().items()}
+    # Lesson 00 demonstrates a check on its toy exercise (relu) in full: nothing there is set.
+    table = {lesson: {e.name for e in exs} for lesson, exs in lessons().items() if lesson != "00_setup_check"}
     found = {}
     for path in LESSONS:
         names = set()

@@ -64,19 +64,22 @@ def test_feedback_names_public_cases_but_never_hidden_inputs(tmp_path):
     wrong = "def gram_matrix(a):\n    F = a.reshape(a.shape[0], a.shape[1], -1)\n    return F @ F.transpose(1, 2) / F.shape[-1]\n"
     report = grade_notebook(notebook(tmp_path / "01_channel_correlations.ipynb", "import torch", wrong), limits=FAST)
     score = report.exercises[0]
-    assert score.status == "partial" and score.points < 0.2 * score.max_points  # right only when nH*nW = 1
+    assert score.status == "partial" and score.points == 0  # right only when nH*nW = 1: no group whole
     hidden = [f for f in score.feedback if f.startswith("hidden test")]
     assert hidden and all(f.endswith(": returned wrong values") for f in hidden)
     assert any(f.startswith("a (1, 3, 4, 5) input") for f in score.feedback)
-    assert score.hints and "nH*nW" in score.hints[0]  # the catalogued mistake is recognised
+    assert score.hints and "nH·nW" in score.hints[0]  # the catalogued mistake is recognised
 
 
-def test_partial_credit_is_proportional(tmp_path):
-    # Right for one image, wrong for batches: the batch cases fail.
+def test_points_come_by_group_each_all_or_nothing(tmp_path):
+    # Right for one image, wrong for batches: the value group's point, none of the batch group's.
     partial = "def gram_matrix(a):\n    F = a[0].reshape(a.shape[1], -1)\n    return (F @ F.T).unsqueeze(0).expand(a.shape[0], -1, -1)\n"
     score = grade_notebook(notebook(tmp_path / "01_x.ipynb", partial), limits=FAST).exercises[0]
-    assert score.status == "partial" and 0 < score.points < score.max_points
-    assert score.points == round(score.max_points * score.passed / score.total, 2)
+    assert score.status == "partial" and score.points == 1 and score.max_points == 2
+    assert score.groups["value"] == {"points": 1, "max": 1, "passed": True}
+    assert score.groups["batch independence"] == {"points": 0, "max": 1, "passed": False}
+    assert "value 1/1, batch independence 0/1" in score.summary()
+    assert any(f.endswith("[batch independence]: returned wrong values") for f in score.feedback)
 
 
 HOSTILE = {

@@ -195,7 +195,7 @@ def test_independent_solution_passes():
 @pytest.mark.parametrize("wrong, words", [
     (lambda a_S, a_G, relu=True: _solution_style(a_S, a_G, relu=False), "mask is missing"),
     (lambda a_S, a_G, relu=True: _solution_style(a_S, a_G, relu) * (a_G.shape[1] * a_G.shape[2] * a_G.shape[3]) ** 2,
-     "1/(N^2 M^2) is missing"),
+     "1/(N² M²) is missing"),
     (lambda a_S, a_G, relu=True: _solution_style(a_S, a_G, relu) / 4, "factor 4"),
     (lambda a_S, a_G, relu=True: _solution_style(a_S, a_G, relu) / 2, "F appears twice"),
 ])
@@ -214,14 +214,14 @@ def test_transposed_result_gets_its_hint():
         return grad * (a_G > 0) if relu else grad
 
     result = run_exercise(EXERCISES["style_layer_gradient"], transposed)
-    assert not result.passed and "Transpose before reshaping" in result.hints[0], result.verdict()
+    assert not result.passed and "Transpose before going back" in result.hints[0], result.verdict()
 
 
 @pytest.mark.parametrize("wrong, words", [
     (lambda a_C, a_G, relu=True: a_G - a_C, "mask is missing"),
     (lambda a_C, a_G, relu=True: (a_C - a_G) * (a_G > 0) if relu else a_C - a_G, "sign is flipped"),
     (lambda a_C, a_G, relu=True: (a_G - a_C) * (a_C > 0) if relu else a_G - a_C, "not from the content image"),
-    (lambda a_C, a_G, relu=True: (a_G - a_C) * (a_G > 0), "without the mask"),
+    (lambda a_C, a_G, relu=True: (a_G - a_C) * (a_G > 0), "no mask"),
 ])
 def test_content_mistakes_get_their_hint(wrong, words):
     result = run_exercise(EXERCISES["content_cost_gradient"], wrong)

@@ -50,12 +50,12 @@ def _d_real_only(r, f):
 DISCRIMINATOR_LOSS = Exercise(
     name="discriminator_loss",
     lesson="06_gan_fundamentals",
-    points=2,
+    groups={"value": 1, "numerical stability": 1},
     hidden=[
         Case("hidden", lambda: ((_logits(16, 201, 4.0), _logits(16, 202, 4.0)), {})),
         Case("hidden", lambda: ((_logits(1, 203), _logits(7, 204)), {})),
         Case("hidden", lambda: ((torch.tensor([100.0, -100.0], dtype=torch.float64),
-                                 torch.tensor([-100.0, 100.0], dtype=torch.float64)), {})),
+                                 torch.tensor([-100.0, 100.0], dtype=torch.float64)), {}), group="numerical stability"),
     ],
     reference=discriminator_loss,
     cases=[
@@ -65,7 +65,8 @@ DISCRIMINATOR_LOSS = Exercise(
         Case("a minibatch of 8 real and 8 fake logits", lambda: ((_logits(8, 0), _logits(8, 1)), {})),
         Case("a minibatch of 5 real and 3 fake logits", lambda: ((_logits(5, 2), _logits(3, 3)), {})),
         Case("confident logits (±60)", lambda: ((torch.tensor([60.0, -60.0], dtype=torch.float64),
-                                                   torch.tensor([-60.0, 60.0], dtype=torch.float64)), {})),
+                                                   torch.tensor([-60.0, 60.0], dtype=torch.float64)), {}),
+             group="numerical stability"),
     ],
     properties=[
         Property("finite for logits ±100", lambda fn, ref: _stable(
@@ -103,12 +104,14 @@ def _g_minimax_positive(f, kind="non_saturating"):
 GENERATOR_LOSS = Exercise(
     name="generator_loss",
     lesson="06_gan_fundamentals",
-    points=2,
+    groups={"value": 1, "numerical stability": 1},
     hidden=[
         Case("hidden", lambda: ((_logits(12, 211, 4.0),), {"kind": "minimax"})),
         Case("hidden", lambda: ((_logits(5, 212, 4.0),), {"kind": "non_saturating"})),
-        Case("hidden", lambda: ((torch.tensor([100.0, -100.0], dtype=torch.float64),), {"kind": "non_saturating"})),
-        Case("hidden", lambda: ((torch.tensor([100.0, -100.0], dtype=torch.float64),), {"kind": "minimax"})),
+        Case("hidden", lambda: ((torch.tensor([100.0, -100.0], dtype=torch.float64),), {"kind": "non_saturating"}),
+             group="numerical stability"),
+        Case("hidden", lambda: ((torch.tensor([100.0, -100.0], dtype=torch.float64),), {"kind": "minimax"}),
+             group="numerical stability"),
     ],
     reference=generator_loss,
     cases=[
@@ -120,7 +123,8 @@ GENERATOR_LOSS = Exercise(
         Case("8 logits, minimax", lambda: ((_logits(8, 5),), {"kind": "minimax"})),
         Case("8 logits, default kind (non-saturating)", lambda: ((_logits(8, 6),), {})),
         Case("confident logits (±60), minimax",
-             lambda: ((torch.tensor([60.0, -60.0], dtype=torch.float64),), {"kind": "minimax"})),
+             lambda: ((torch.tensor([60.0, -60.0], dtype=torch.float64),), {"kind": "minimax"}),
+             group="numerical stability"),
     ],
     properties=[
         Property("finite for logits ±100 (non-saturating)", lambda fn, ref: _stable(
@@ -184,7 +188,7 @@ CONV_TRANSPOSE_OUTPUT_SIZE = Exercise(
     name="conv_transpose_output_size",
     reference=conv_transpose_output_size,
     lesson="07_dcgan",
-    points=2,
+    groups={"value": 2},
     cases=[
         Case("G's middle layer at 16 px: n_in 4, k 4, s 2, p 1", _sizes(4, 4, 2, 1)),
         Case("G's first layer at 16 px: n_in 1, k 4, s 1, p 0", _sizes(1, 4, 1, 0)),

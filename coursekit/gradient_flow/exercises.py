@@ -49,7 +49,7 @@ INIT_STD = Exercise(
     name="init_std",
     reference=init_std,
     lesson="09_vanishing_exploding_gradients",
-    points=2,
+    groups={"value": 2},
     cases=[
         _case(64, 64, "xavier"),
         _case(64, 10, "he"),
@@ -128,7 +128,7 @@ CLIP_FACTOR = Exercise(
     name="clip_factor",
     reference=clip_factor,
     lesson="09_vanishing_exploding_gradients",
-    points=2,
+    groups={"value": 2},
     # Every ||g|| is at least ~100, so the 1e-6 changes the factor by less than the 1e-7 that
     # identifies a catalogued mistake: hints work whether or not the learner adds it.
     cases=[

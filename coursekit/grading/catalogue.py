@@ -16,6 +16,7 @@ from ..exercise import Exercise
 __all__ = ["TOPIC_MODULES", "all_exercises", "topic_exercises", "topic_of"]
 
 TOPIC_MODULES: tuple[str, ...] = (
+    "coursekit.exercise.warmup",  # lesson 00's toy exercise
     "coursekit.nst.exercises",  # lessons 01-05
     "coursekit.gan.exercises",  # lessons 06-07
     "coursekit.models.exercises",  # lesson 08

@@ -26,8 +26,8 @@ SOLUTION_TAG = "solution-only"
 EXERCISE_NOTE = (
     "> **Exercise version.** Where a cell says `# YOUR CODE HERE`, replace `raise NotImplementedError()` "
     "with your code, run the cell, then run the check below it. Until your function passes, the lesson goes "
-    "on with coursekit's reference and says so. The grader runs hidden tests as well as the public checks. "
-    "The worked solutions are in [`solutions/{name}`](solutions/{name})."
+    "on with coursekit's reference and says so. The grader reruns the public cases and adds hidden ones; "
+    "each check says how the points are split."
 )
 
 SOLUTION_NOTE = (

@@ -9,7 +9,8 @@
 3. reads back only the outputs (``torch.load(weights_only=True)``: tensors, numbers, strings) and
    compares them with coursekit's reference here, so monkeypatching torch or the checks, or printing
    a fake verdict, inside the submission changes nothing;
-4. scores ``points * passed / total`` unless the sandbox recorded a violation (then 0).
+4. awards each group of cases (the value, batch independence, numerical stability...) its points
+   when every case in it passed, unless the sandbox recorded a violation (then 0).
 
 Feedback names public cases (the learner saw them in the lesson) but says only "hidden test k" and a
 coarse reason for hidden ones: never their inputs or expected values.
@@ -33,7 +34,7 @@ import torch
 
 from . import registry
 from .catalogue import topic_of
-from ..exercise import Case, Exercise, call_on_copies, matching_mistakes, outputs_match
+from ..exercise import Case, Exercise, matching_mistakes, outputs_match
 from .submission import SubmissionError, code_cells, program_for
 
 __all__ = ["Limits", "ExerciseScore", "SubmissionReport", "grade_notebook", "grade_cells", "grade_many", "write_gradebook",
@@ -65,9 +66,12 @@ class ExerciseScore:
     hints: list[str] = field(default_factory=list)
     seconds: float = 0.0
     protections: dict[str, Any] = field(default_factory=dict)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # {group: {"points", "max", "passed"}}
 
     def summary(self) -> str:
         head = f"{self.name}: {self.points:g}/{self.max_points} ({self.status}, {self.passed} of {self.total} tests)"
+        if self.groups:
+            head += "; " + ", ".join(f"{g} {r['points']}/{r['max']}" for g, r in self.groups.items())
         return "\n".join([head] + [f"  - {f}" for f in self.feedback] + [f"  Hint: {h}" for h in self.hints])
 
 
@@ -250,7 +254,7 @@ def _coarse(reason: str) -> str:
         return "returned the wrong shape"
     if "NaN" in reason:
         return "returned NaN or infinite values"
-    if reason.startswith("values differ") or reason.startswith("returned a different"):
+    if reason.startswith("values differ") or reason.endswith("expected a different value"):
         return "returned wrong values"
     if re.match(r"returned -?[\d.]", reason):
         return "returned a wrong number"
@@ -271,35 +275,23 @@ def _score_cases(exercise: Exercise, cases: list[Case], inputs: list, outcomes: 
     suspects: set[int] | None = None
     not_implemented = 0
     hidden_total = len(cases) - n_public
+    failed_groups: set[str] = set()
     for i, (case, (args, kwargs), outcome) in enumerate(zip(cases, inputs, outcomes)):
         hidden = i >= n_public
         label = f"hidden test {i - n_public + 1} of {hidden_total}" if hidden else case.label
-        if outcome is None:
-            score.feedback.append(f"{label}: not run, because {stopped}")
-            continue
-        kind = outcome.get("kind") if isinstance(outcome, dict) else None
-        if kind == "not_implemented":
-            not_implemented += 1
-            score.feedback.append(f"{label}: raised NotImplementedError")
-            continue
-        if kind != "value":
-            message = str(outcome.get("message", "failed")) if isinstance(outcome, dict) else "failed"
-            if hidden:
-                message = message.split(":")[0].split(" (at line")[0]  # the exception's type only
-            score.feedback.append(f"{label}: {message}")
-            continue
-        got = outcome.get("value")
-        if isinstance(got, dict) and "__unsupported__" in got:
-            score.feedback.append(f"{label}: returned {got['__unsupported__']}, which is not a tensor or a number")
-            continue
-        expected = call_on_copies(exercise.reference, args, kwargs)
-        ok, reason = (case.compare or outputs_match)(got, expected)
-        if ok:
-            score.passed += 1
-            continue
-        score.feedback.append(f"{label}: {_coarse(reason) if hidden else reason}")
-        found = set(matching_mistakes(exercise, got, args, kwargs))
-        suspects = found if suspects is None else suspects & found
+        label = f"{label} [{case.group}]"
+        if not _case_passed(exercise, case, args, kwargs, outcome, label, hidden, stopped, score):
+            failed_groups.add(case.group)
+            if isinstance(outcome, dict) and outcome.get("kind") == "not_implemented":
+                not_implemented += 1
+            elif isinstance(outcome, dict) and outcome.get("kind") == "value":
+                got = outcome.get("value")
+                if not (isinstance(got, dict) and "__unsupported__" in got):
+                    found = set(matching_mistakes(exercise, got, args, kwargs))
+                    suspects = found if suspects is None else suspects & found
+    for group, points in exercise.groups.items():
+        ok = group not in failed_groups
+        score.groups[group] = {"points": points if ok else 0, "max": points, "passed": ok}
     if suspects:
         score.hints.append(exercise.mistakes[min(suspects)].hint)
     elif suspects is not None and exercise.generic_hint:  # some output was compared and was wrong
@@ -308,6 +300,35 @@ def _score_cases(exercise: Exercise, cases: list[Case], inputs: list, outcomes: 
         score.status = "not_implemented"
         score.feedback = [f"{exercise.name} is not implemented yet (it raises NotImplementedError)"]
         score.hints = []
+
+
+def _case_passed(exercise: Exercise, case: Case, args: tuple, kwargs: dict, outcome: Any, label: str,
+                 hidden: bool, stopped: str | None, score: ExerciseScore) -> bool:
+    """Compare one outcome with the reference's; feedback for a failure goes to ``score``."""
+    if outcome is None:
+        score.feedback.append(f"{label}: not run, because {stopped}")
+        return False
+    kind = outcome.get("kind") if isinstance(outcome, dict) else None
+    if kind == "not_implemented":
+        score.feedback.append(f"{label}: raised NotImplementedError")
+        return False
+    if kind != "value":
+        message = str(outcome.get("message", "failed")) if isinstance(outcome, dict) else "failed"
+        if hidden:
+            message = message.split(":")[0].split(" (at line")[0]  # the exception's type only
+        score.feedback.append(f"{label}: {message}")
+        return False
+    got = outcome.get("value")
+    if isinstance(got, dict) and "__unsupported__" in got:
+        score.feedback.append(f"{label}: returned {got['__unsupported__']}, which is not a tensor or a number")
+        return False
+    expected = exercise.run(exercise.reference, args, kwargs)
+    ok, reason = (case.compare or outputs_match)(got, expected)
+    if ok:
+        score.passed += 1
+        return True
+    score.feedback.append(f"{label}: {_coarse(reason) if hidden else reason}")
+    return False
 
 
 def grade_exercise(exercise: Exercise, cells: list[str], passed: set[str], command: list[str],
@@ -340,7 +361,7 @@ def grade_exercise(exercise: Exercise, cells: list[str], passed: set[str], comma
             score.status = "passed" if score.passed == score.total else "partial" if score.passed else "failed"
             if stopped:
                 score.status = "timeout" if _is_timeout(stopped) else "crashed"
-        score.points = round(exercise.points * score.passed / score.total, 2) if score.total else 0.0
+        score.points = float(sum(g["points"] for g in score.groups.values()))
     if violations:
         score.status, score.points = "violation", 0.0
         score.feedback = [f"0 points: {v}" for v in violations] + score.feedback

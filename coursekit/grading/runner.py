@@ -11,9 +11,9 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..exercise import Exercise, NotImplementedYet, call_on_copies, matching_mistakes, outputs_match
+from ..exercise import Exercise, NotImplementedYet, matching_mistakes, outputs_match
 
-__all__ = ["CheckResult", "run_exercise", "describe_exception"]
+__all__ = ["CheckResult", "run_exercise", "describe_exception", "grading_note"]
 
 
 @dataclass
@@ -28,6 +28,10 @@ class CheckResult:
     hints: list[str] = field(default_factory=list)
     function: Callable | None = field(default=None, repr=False)
     reference: Callable | None = field(default=None, repr=False)
+    cases_passed: int = 0
+    cases: int = 0
+    properties: int = 0
+    grading: str = ""  # what the grader adds: hidden cases and the points of each group
 
     @property
     def passed(self) -> bool:
@@ -39,12 +43,21 @@ class CheckResult:
             return (f"{self.name}: not implemented yet. Replace `raise NotImplementedError()` with your "
                     "code, run the cell, then run this check again.")
         if self.status == "passed":
-            return (f"{self.name}: public checks passed ({self.passed_count} of {self.total}). "
-                    "The grader also runs hidden tests.")
-        lines = [f"{self.name}: {self.passed_count} of {self.total} public checks passed."]
+            return f"{self.name}: public checks passed ({self._counts()}).{self.grading}"
+        lines = [f"{self.name}: public checks failed ({self._counts(failed=True)})."]
         lines += [f"  - {f}" for f in self.failures]
         lines += [f"  Hint: {h}" for h in self.hints]
         return "\n".join(lines)
+
+    def _counts(self, failed: bool = False) -> str:
+        props = self.total - self.cases
+        plural = lambda n, word: f"{n} {word}" + ("" if n == 1 else "s" if word == "case" else "")
+        cases = f"{self.cases_passed} of {plural(self.cases, 'case')}" if failed else plural(self.cases, "case")
+        noun = "property" if props == 1 else "properties"
+        if not props:
+            return cases
+        passed = self.passed_count - self.cases_passed
+        return f"{cases}, {passed} of {props} {noun}" if failed else f"{cases}, {props} {noun}"
 
     def use_or_reference(self) -> Callable:
         """The learner's function once it passes; until then coursekit's reference, with a notice."""
@@ -66,9 +79,20 @@ def describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}{where}"
 
 
+def grading_note(exercise: Exercise) -> str:
+    """What the grader does beyond the public check, in one sentence (printed with a pass)."""
+    hidden = len(exercise.hidden)
+    groups = ", ".join(f"{name} {points}" for name, points in exercise.groups.items())
+    added = f"adds {hidden} hidden one{'s' * (hidden != 1)}" if hidden else "adds none"
+    return (f" The grader reruns the {len(exercise.cases)} cases and {added}; points: {groups} "
+            f"(each group all or nothing).")
+
+
 def run_exercise(exercise: Exercise, fn: Callable) -> CheckResult:
     """Run every case and property of ``exercise`` on ``fn``; never raises for learner errors."""
-    result = CheckResult(exercise.name, "failed", function=fn, reference=exercise.reference)
+    result = CheckResult(exercise.name, "failed", function=fn, reference=exercise.reference,
+                         cases=len(exercise.cases), properties=len(exercise.properties),
+                         grading=grading_note(exercise))
     if not callable(fn):
         result.status = "error"
         result.total = 1
@@ -82,16 +106,17 @@ def run_exercise(exercise: Exercise, fn: Callable) -> CheckResult:
         result.total += 1
         args, kwargs = case.make()
         try:
-            got = call_on_copies(fn, args, kwargs)
+            got = exercise.run(fn, args, kwargs)
         except NotImplementedYet:
             return CheckResult(exercise.name, "not_implemented", 0, result.total, function=fn,
-                               reference=exercise.reference)
+                               reference=exercise.reference, cases=len(exercise.cases))
         except (Exception, SystemExit) as exc:  # the learner's code failed: report, don't crash
             result.failures.append(f"{case.label}: raised {describe_exception(exc)}")
             continue
-        ok, reason = (case.compare or outputs_match)(got, call_on_copies(exercise.reference, args, kwargs))
+        ok, reason = (case.compare or outputs_match)(got, exercise.run(exercise.reference, args, kwargs))
         if ok:
             result.passed_count += 1
+            result.cases_passed += 1
         else:
             result.failures.append(f"{case.label}: {reason}")
             found = set(matching_mistakes(exercise, got, args, kwargs))

@@ -55,7 +55,7 @@ CONV_OUTPUT_SIZE = Exercise(
     name="conv_output_size",
     reference=conv_output_size,
     lesson=LESSON,
-    points=2,
+    groups={"value": 2},
     cases=[
         Case("AlexNet conv1: n=224, kernel 11, stride 4, padding 2", _args(224, 11, 4, 2)),
         Case("an overlapping pool: n=55, kernel 3, stride 2", _args(55, 3, 2, 0)),
@@ -135,7 +135,7 @@ VGG_PARAM_COUNT = Exercise(
     name="vgg_param_count",
     reference=vgg_param_count,
     lesson=LESSON,
-    points=3,
+    groups={"value": 3},
     cases=[
         Case("one conv: [64], 3 input channels", _args([64], 3)),
         Case("VGG's block 1: [64, 64, 'M']", _args([64, 64, "M"], 3)),
@@ -204,7 +204,7 @@ RECEPTIVE_FIELD = Exercise(
     name="receptive_field",
     reference=receptive_field,
     lesson=LESSON,
-    points=3,
+    groups={"value": 3},
     cases=[
         Case("two 3x3 convs, stride 1", _args([(3, 1), (3, 1)])),
         Case("VGG's pool1: [(3, 1), (3, 1), (2, 2)]", _args([(3, 1), (3, 1), (2, 2)])),
