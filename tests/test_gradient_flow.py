@@ -234,7 +234,7 @@ def test_clip_factor_on_hand_computed_numbers():
     assert clip_factor([torch.zeros(3, dtype=torch.float64)], 1.0) == 1.0
 
 
-def test_clip_factor_exercise_passes_with_or_without_eps_and_names_mistakes():
+def test_clip_factor_exercise_needs_eps_only_when_every_gradient_is_zero_and_names_mistakes():
     ex = EXERCISES["clip_factor"]
     assert run_exercise(ex, ex.reference).passed
     assert ex.lesson == "09_vanishing_exploding_gradients" and len(ex.hidden) >= 3
@@ -242,7 +242,9 @@ def test_clip_factor_exercise_passes_with_or_without_eps_and_names_mistakes():
     def norm(grads):
         return math.sqrt(sum(float((g ** 2).sum()) for g in grads))
 
-    assert run_exercise(ex, lambda grads, c: min(1.0, c / norm(grads))).passed  # no eps: the idea is right
+    no_eps = run_exercise(ex, lambda grads, c: min(1.0, c / norm(grads)))  # right wherever ||g|| > 0
+    assert not no_eps.passed and len(no_eps.failures) == 1 and "every gradient" in no_eps.failures[0]
+    assert "ε" in no_eps.hints[0], no_eps.hints
 
     def sum_of_norms(grads, c):
         return min(1.0, c / sum(float(g.norm()) for g in grads))
