@@ -7,7 +7,8 @@ from coursekit.grading.runner import run_exercise
 from coursekit.models.arithmetic import conv_output_size, receptive_field, vgg_param_count
 from coursekit.models.exercises import EXERCISES
 
-NAMES = ["conv_output_size", "vgg_param_count", "receptive_field"]
+NAMES = ["make_vgg_features", "conv_output_size", "vgg_param_count", "receptive_field", "stacked_3x3_saving"]
+ARITHMETIC = ["conv_output_size", "vgg_param_count", "receptive_field"]
 
 
 def test_registered_for_the_lesson():
@@ -17,7 +18,7 @@ def test_registered_for_the_lesson():
         assert ex.lesson == "08_alexnet_vgg" and ex.points >= 2 and len(ex.hidden) >= 3
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", ARITHMETIC)
 def test_references_pass_and_hidden_cases_run(name):
     ex = EXERCISES[name]
     assert run_exercise(ex, ex.reference).passed
@@ -56,7 +57,13 @@ def test_mistakes_get_their_hints():
     res = run_exercise(EXERCISES["conv_output_size"], one_sided)
     assert not res.passed and "n + 2p" in res.hints[0]
     res = run_exercise(EXERCISES["conv_output_size"], true_division)
-    assert not res.passed and "//" in res.hints[0] and any("returns an int" in f for f in res.failures)
+    assert not res.passed and "floor" in res.hints[0] and any("returns an int" in f for f in res.failures)
+
+    def rounded(n, kernel, stride=1, padding=0):
+        return round((n + 2 * padding - kernel) / stride) + 1
+
+    res = run_exercise(EXERCISES["conv_output_size"], rounded)
+    assert not res.passed and "nearest" in res.hints[0]
 
     def no_conv_bias(cfg, in_channels=3, classifier=False, num_classes=1000):
         total, c = 0, in_channels
@@ -66,7 +73,7 @@ def test_mistakes_get_their_hints():
         return total + ((c * 49 + 1) * 4096 + 4097 * 4096 + 4097 * num_classes if classifier else 0)
 
     res = run_exercise(EXERCISES["vgg_param_count"], no_conv_bias)
-    assert not res.passed and "biases" in res.hints[0]
+    assert not res.passed and "bias per output channel" in res.hints[0]
 
     def stride_not_jump(layers):
         return 1 + sum((k - 1) * s for k, s in layers)
