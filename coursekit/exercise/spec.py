@@ -129,7 +129,8 @@ def call_on_copies(fn: Callable, args: tuple, kwargs: dict) -> Any:
 
 
 def outputs_match(got: Any, expected: Any) -> tuple[bool, str]:
-    """Compare outputs (tensors, numbers, tuples); the reason says what differs."""
+    """Compare outputs (tensors, numbers, strings, and tuples, lists and dicts of them, item by
+    item); the reason says what differs."""
     if isinstance(expected, Tensor):
         if isinstance(got, (int, float)) and expected.numel() == 1:
             got = torch.tensor(float(got), dtype=expected.dtype)
@@ -155,7 +156,30 @@ def outputs_match(got: Any, expected: Any) -> tuple[bool, str]:
         if isinstance(expected, int) and ok and not float(value).is_integer():
             ok = False  # a count, a size: 4.5 is not 4 or 5
         return ok, "" if ok else f"returned {number(got, expected)}, expected {number(expected, got)}"
-    return got == expected, "" if got == expected else f"returned {_short(got)}, expected a different value"
+    if isinstance(expected, (tuple, list)):
+        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+            size = len(got) if isinstance(got, (tuple, list)) else None
+            return False, (f"returned {type(got).__name__}" + (f" of {size} items" if size is not None else "")
+                           + f", expected {len(expected)} items")
+        for i, (g, e) in enumerate(zip(got, expected)):
+            ok, reason = outputs_match(g, e)
+            if not ok:
+                return False, f"item {i}: {reason}"
+        return True, ""
+    if isinstance(expected, dict):
+        if not isinstance(got, dict) or set(got) != set(expected):
+            keys = sorted(got) if isinstance(got, dict) else type(got).__name__
+            return False, f"returned {keys}, expected the keys {sorted(expected)}"
+        for key in expected:
+            ok, reason = outputs_match(got[key], expected[key])
+            if not ok:
+                return False, f"{key}: {reason}"
+        return True, ""
+    try:
+        same = bool(got == expected)
+    except (RuntimeError, TypeError, ValueError):
+        same = False
+    return same, "" if same else f"returned {_short(got)}, expected a different value"
 
 
 def _short(value: Any) -> str:

@@ -249,16 +249,24 @@ def run_in_sandbox(request: dict[str, Any], command: list[str], limits: Limits) 
 
 # ---- scoring -----------------------------------------------------------------------------------
 def _coarse(reason: str) -> str:
-    """A hidden test's failure without the expected values."""
+    """A hidden test's failure without the expected values: what kind of thing was wrong, and
+    where in a tuple or dict of outputs (``item 1: ``), never a value the reference returned."""
+    where = ""
+    while not reason.startswith(("returned", "values")) and re.match(r"(item \d+|[A-Za-z_][\w ]*): ", reason):
+        head, reason = reason.split(": ", 1)
+        where += head + ": "
     if reason.startswith("returned shape"):
-        return "returned the wrong shape"
+        return where + "returned the wrong shape"
     if "NaN" in reason:
-        return "returned NaN or infinite values"
-    if reason.startswith("values differ") or reason.endswith("expected a different value"):
-        return "returned wrong values"
-    if re.match(r"returned -?[\d.]", reason):
-        return "returned a wrong number"
-    return reason  # type messages ("returned list, expected a torch.Tensor") reveal no values
+        return where + "returned NaN or infinite values"
+    if re.match(r"returned -?[\d.]", reason) and "within" not in reason:
+        return where + "returned a wrong number"
+    # Type and size messages reveal no values ("returned list, expected a torch.Tensor").
+    if re.fullmatch(r"returned [\w.]+( of \d+ items)?, expected (a torch\.Tensor|a number|\d+ items)"
+                    r"|returned torch\.\w+, expected torch\.\w+ \(keep the input's dtype\)"
+                    r"|returned -?[\d.e+-]+, which is not within \d+% of the answer", reason):
+        return where + reason
+    return where + "returned wrong values"
 
 
 def _violations(load: dict, outcomes: list[Any]) -> list[str]:

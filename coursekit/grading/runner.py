@@ -84,8 +84,9 @@ def grading_note(exercise: Exercise) -> str:
     hidden = len(exercise.hidden)
     groups = ", ".join(f"{name} {points}" for name, points in exercise.groups.items())
     added = f"adds {hidden} hidden one{'s' * (hidden != 1)}" if hidden else "adds none"
-    return (f" The grader reruns the {len(exercise.cases)} cases and {added}; points: {groups} "
-            f"(each group all or nothing).")
+    public = len(exercise.cases)
+    reruns = {0: "has no public case to rerun", 1: "reruns the public case"}.get(public, f"reruns the {public} cases")
+    return f" The grader {reruns} and {added}; points: {groups} (each group all or nothing)."
 
 
 def run_exercise(exercise: Exercise, fn: Callable) -> CheckResult:
