@@ -73,3 +73,15 @@ def test_question_helpers():
     prop = choice(("a", "b"))
     assert prop.test(lambda: "b", None) is None
     assert "one of 'a', 'b'" in prop.test(lambda: "c", None)
+
+
+def test_a_question_checked_by_its_form_only_reads_not_implemented_until_answered():
+    ex = Exercise("pick", lambda: "b", [], properties=[choice(("a", "b"))], kind="question",
+                  hidden=[Case("hidden", lambda: ((), {}))])
+
+    def todo():
+        raise NotImplementedError()
+
+    assert run_exercise(ex, todo).status == "not_implemented"
+    assert run_exercise(ex, lambda: "a").passed  # the form is right; only the grader knows the answer
+    assert "answer with one of" in run_exercise(ex, lambda: "z").failures[0]
