@@ -55,7 +55,7 @@ def test_solution_notebooks_get_full_marks(path):
 
 def test_unmodified_exercise_notebook_scores_zero_and_says_not_implemented():
     report = grade_notebook(ROOT / "notebooks" / "02_style_cost.ipynb", limits=FAST)
-    assert report.lesson == "02_style_cost" and report.points == 0 and report.max_points == 5
+    assert report.lesson == "02_style_cost" and report.points == 0 and report.max_points == 6
     assert {s.status for s in report.exercises} == {"not_implemented"}
     assert "not implemented" in report.exercises[0].feedback[0]
 

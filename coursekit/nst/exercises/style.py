@@ -1,4 +1,5 @@
-"""Lesson 02's exercises: the style cost of one layer and over several layers."""
+"""Lesson 02's exercises: the style cost of one layer and over several layers, and a question on the
+size of a style matrix."""
 
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ STYLE_MISTAKES = [
 LAYER_STYLE = Exercise(
     name="layer_style_cost",
     lesson="02_style_cost",
+    kind="formula",
     groups={"value": 2, "batch independence": 1},
     hidden=[
         Case("hidden", lambda: (pair((1, 7, 2, 9), 121), {})),
@@ -116,6 +118,7 @@ def _style_mean_of_layers(a_S, a_G, weights):
 STYLE = Exercise(
     name="style_cost",
     lesson="02_style_cost",
+    kind="code",  # a loop over the layers of a dictionary
     groups={"value": 1, "batch independence": 1},
     hidden=[
         Case("hidden", lambda: _style_case(141, {"relu3_1": 0.7, "relu1_1": 0.3})),
@@ -141,4 +144,65 @@ STYLE = Exercise(
 )
 
 
-EXERCISES: dict[str, Exercise] = {ex.name: ex for ex in (LAYER_STYLE, STYLE)}
+# ---- question: how many entries has G^[l]? -------------------------------------------------
+# VGG19's style layers: n_C, and how many 2 x 2 poolings come before the layer (n_H = size / 2^p).
+VGG19_STYLE = {"relu1_1": (64, 0), "relu2_1": (128, 1), "relu3_1": (256, 2), "relu4_1": (512, 3), "relu5_1": (512, 4)}
+
+
+def style_matrix_entries(layer: str, size: int) -> int:
+    """Entries of G^[l] of one image at VGG19's ``layer`` for a ``size`` x ``size`` image: n_C^2,
+    whatever the image size (the sum over the n_H n_W positions is inside each entry)."""
+    n_C, _ = VGG19_STYLE[layer]
+    return n_C * n_C
+
+
+def _positions(layer, size):
+    n_C, pools = VGG19_STYLE[layer]
+    return n_C, (size // 2**pools) ** 2
+
+
+def _entries_activations(layer, size):
+    n_C, nHnW = _positions(layer, size)
+    return n_C * nHnW
+
+
+def _entries_positions(layer, size):
+    return _positions(layer, size)[1] ** 2
+
+
+def _entries_channels(layer, size):
+    return _positions(layer, size)[0]
+
+
+def _entries_distinct(layer, size):
+    n_C = _positions(layer, size)[0]
+    return n_C * (n_C + 1) // 2
+
+
+ENTRIES = Exercise(
+    name="style_matrix_entries",
+    lesson="02_style_cost",
+    kind="question",
+    reference=style_matrix_entries,
+    groups={"value": 1},
+    cases=[Case("relu2_1, a 128 x 128 image", lambda: (("relu2_1", 128), {}))],
+    hidden=[
+        Case("hidden", lambda: (("relu4_1", 256), {})),
+        Case("hidden", lambda: (("relu1_1", 64), {})),
+        Case("hidden", lambda: (("relu5_1", 512), {})),
+    ],
+    mistakes=[
+        Mistake(_entries_activations, "that is the number of activations a^[l] (n_H n_W n_C). G^[l] has one entry "
+                "per pair of channels (k, k'); the positions are summed over inside each entry."),
+        Mistake(_entries_positions, "G^[l] compares channels, not positions: its rows and columns are indexed by "
+                "k and k', with n_C values each."),
+        Mistake(_entries_channels, "n_C is the number of rows; G^[l] is an n_C × n_C matrix."),
+        Mistake(_entries_distinct, "G^[l] is symmetric, but it holds every entry (k, k'), and the cost sums "
+                "over all of them: count rows times columns."),
+    ],
+    generic_hint="G^[l] has one entry per pair of channels (k, k'); read n_C of the layer off section 1's "
+                 "figure or the shapes printed above, and ask whether the image size enters at all.",
+)
+
+
+EXERCISES: dict[str, Exercise] = {ex.name: ex for ex in (LAYER_STYLE, STYLE, ENTRIES)}
