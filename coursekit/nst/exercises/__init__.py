@@ -1,9 +1,12 @@
 """The style-transfer lessons' exercises (01-05), one module per lesson, beside their topic.
 
-``correlation`` (01: ``gram_matrix``), ``style`` (02: ``layer_style_cost``, ``style_cost``),
-``content`` (03: ``content_cost``), ``transfer`` (04: ``total_cost``), ``gradients`` (05:
-``content_cost_gradient``, ``style_layer_gradient``); references in ``coursekit.nst.costs`` and
-``coursekit.nst.gradients``. Each exercise lists realistic mistakes whose outputs the checks
+``correlation`` (01: ``gram_matrix``, ``channel_correlation``, question ``scaled_factors``),
+``style`` (02: ``layer_style_cost``, ``style_cost``, question ``style_matrix_entries``), ``content``
+(03: ``content_cost``, ``reconstruct_image``, question ``numbers_per_value``), ``transfer`` (04:
+``total_cost``, ``transfer_step``, question ``grid_corner_with_content``), ``gradients`` (05:
+``content_cost_gradient``, ``style_layer_gradient``, ``pixel_descent_step``, question
+``style_gradient_factor``); references in ``coursekit.nst`` (costs, gradients, correlations,
+inversion, step, descent). Each exercise lists realistic mistakes whose outputs the checks
 recognise, so a hint can name the mistake; ``inputs`` holds the seeded inputs they share.
 """
 
