@@ -139,7 +139,8 @@ def test_hostile_submissions_get_zero_with_a_reason_and_the_batch_finishes(tmp_p
         assert score.status == status, f"{name}: {score.summary()}"
         assert any(reason in line for line in score.feedback), f"{name}: {score.summary()}"
     assert not outside.exists()
-    assert reports["zz_honest"].points == reports["zz_honest"].max_points == 2
+    honest = {e.name: e for e in reports["zz_honest"].exercises}["gram_matrix"]
+    assert honest.points == honest.max_points == 2
     assert reports["broken"].error and "not a readable notebook" in reports["broken"].error
 
     gradebook = tmp_path / "gradebook.csv"
@@ -183,5 +184,7 @@ def test_cli_writes_json_and_csv(tmp_path):
 def test_unknown_lesson_is_an_error_not_a_crash(tmp_path):
     report = grade_notebook(notebook(tmp_path / "homework.ipynb", GRAM_OK))
     assert report.error and "--lesson" in report.error and report.points == 0
-    setup = grade_notebook(ROOT / "notebooks" / "00_setup_check.ipynb")
-    assert setup.lesson == "00_setup_check" and "has no graded exercises" in setup.error and setup.max_points == 0
+    later = grade_notebook(notebook(tmp_path / "10_next_course.ipynb", GRAM_OK))
+    assert later.lesson == "10_next_course" and "has no graded exercises" in later.error and later.max_points == 0
+    setup = grade_notebook(ROOT / "notebooks" / "00_setup_check.ipynb")  # the toy relu, shown solved
+    assert setup.lesson == "00_setup_check" and setup.points == setup.max_points == 1, setup.summary()
