@@ -255,6 +255,17 @@ def _steps(**kwargs):
     return lambda: ((), kwargs)
 
 
+def _d_report(value, real, fake):
+    """What discriminator_step returns: its loss, D(x) and D(G(z)) as numbers."""
+    return {"loss_D": value.item(), "D(x)": torch.sigmoid(real).mean().item(),
+            "D(G(z))": torch.sigmoid(fake).mean().item()}
+
+
+def _g_report(value, logits):
+    """What generator_step returns: its loss and D(G(z)) as numbers."""
+    return {"loss_G": value.item(), "D(G(z))": torch.sigmoid(logits).mean().item()}
+
+
 def _ds_no_detach(D, G, x_real, z, loss, opt_D):
     x_fake = G(z)  # keeps G's graph: D's backward pass also fills G's gradients
     opt_D.zero_grad()
@@ -262,8 +273,7 @@ def _ds_no_detach(D, G, x_real, z, loss, opt_D):
     value = loss(real, fake)
     value.backward()
     opt_D.step()
-    return {"loss_D": value.item(), "D(x)": torch.sigmoid(real).mean().item(),
-            "D(G(z))": torch.sigmoid(fake).mean().item()}
+    return _d_report(value, real, fake)
 
 
 def _ds_no_zero_grad(D, G, x_real, z, loss, opt_D):
@@ -272,8 +282,7 @@ def _ds_no_zero_grad(D, G, x_real, z, loss, opt_D):
     value = loss(real, fake)
     value.backward()
     opt_D.step()
-    return {"loss_D": value.item(), "D(x)": torch.sigmoid(real).mean().item(),
-            "D(G(z))": torch.sigmoid(fake).mean().item()}
+    return _d_report(value, real, fake)
 
 
 def _ds_swapped(D, G, x_real, z, loss, opt_D):
@@ -283,8 +292,7 @@ def _ds_swapped(D, G, x_real, z, loss, opt_D):
     value = loss(fake, real)
     value.backward()
     opt_D.step()
-    return {"loss_D": value.item(), "D(x)": torch.sigmoid(real).mean().item(),
-            "D(G(z))": torch.sigmoid(fake).mean().item()}
+    return _d_report(value, real, fake)
 
 
 def _ds_step_first(D, G, x_real, z, loss, opt_D):
@@ -294,8 +302,7 @@ def _ds_step_first(D, G, x_real, z, loss, opt_D):
     real, fake = D(x_real), D(x_fake)
     value = loss(real, fake)
     value.backward()
-    return {"loss_D": value.item(), "D(x)": torch.sigmoid(real).mean().item(),
-            "D(G(z))": torch.sigmoid(fake).mean().item()}
+    return _d_report(value, real, fake)
 
 
 DISCRIMINATOR_STEP = Exercise(
@@ -343,7 +350,7 @@ def _gs_no_zero_grad(D, G, z, loss, opt_G):
     opt_G.step()
     for p in flags:
         p.requires_grad_(True)
-    return {"loss_G": value.item(), "D(G(z))": torch.sigmoid(logits).mean().item()}
+    return _g_report(value, logits)
 
 
 def _gs_ascends(D, G, z, loss, opt_G):
@@ -356,7 +363,7 @@ def _gs_ascends(D, G, z, loss, opt_G):
     opt_G.step()
     for p in D.parameters():
         p.requires_grad_(True)
-    return {"loss_G": value.item(), "D(G(z))": torch.sigmoid(logits).mean().item()}
+    return _g_report(value, logits)
 
 
 def _gs_d_in_graph(D, G, z, loss, opt_G):
@@ -365,7 +372,7 @@ def _gs_d_in_graph(D, G, z, loss, opt_G):
     value = loss(logits)
     value.backward()
     opt_G.step()
-    return {"loss_G": value.item(), "D(G(z))": torch.sigmoid(logits).mean().item()}
+    return _g_report(value, logits)
 
 
 def _gs_detached(D, G, z, loss, opt_G):
@@ -374,7 +381,7 @@ def _gs_detached(D, G, z, loss, opt_G):
     value = loss(logits)
     value.backward()
     opt_G.step()
-    return {"loss_G": value.item(), "D(G(z))": torch.sigmoid(logits).mean().item()}
+    return _g_report(value, logits)
 
 
 def _gs_not_restored(D, G, z, loss, opt_G):
@@ -385,7 +392,7 @@ def _gs_not_restored(D, G, z, loss, opt_G):
     value = loss(logits)
     value.backward()
     opt_G.step()
-    return {"loss_G": value.item(), "D(G(z))": torch.sigmoid(logits).mean().item()}
+    return _g_report(value, logits)
 
 
 GENERATOR_STEP = Exercise(
