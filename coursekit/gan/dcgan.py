@@ -15,6 +15,10 @@ For an image of S = 4·b pixels (b = 4 for 16 px, b = 7 for 28 px), with widths 
     D: (C, S, S) -Conv k=4 s=2 p=1-> (f, 2b, 2b) -LeakyReLU- -Conv k=4 s=2 p=1-> (2f, b, b) -BN, LeakyReLU-
                  -Conv k=b s=1 p=0-> (1, 1, 1) = logit
 
+``upsampling="resize"`` replaces G's two stride-2 transposed convolutions by nearest-neighbour
+upsampling x2 followed by a 3x3 convolution (layers ``upN``, ``convN``): Odena et al.'s fix for
+checkerboard artefacts (``coursekit.gan.upsampling``), everything else unchanged.
+
 D returns LOGITS (B,), like ``coursekit.gan.models.ToyDiscriminator``, so ``coursekit.gan.losses`` and
 ``coursekit.gan.train`` work unchanged. The output size of a transposed convolution is
 ``conv_transpose_output_size`` (the exercise of lesson 07); that of D's convolutions is
@@ -29,6 +33,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from .upsampling import resize_conv
+
 __all__ = ["DCGANConfig", "DCGANGenerator", "DCGANDiscriminator", "make_dcgan", "dcgan_init_",
            "conv_transpose_output_size", "describe_layer", "layer_shapes"]
 
@@ -37,7 +43,9 @@ __all__ = ["DCGANConfig", "DCGANGenerator", "DCGANDiscriminator", "make_dcgan", 
 class DCGANConfig:
     """Image size S (a multiple of 4, 8 to 64: 16 and 28 are the lessons'), channels C, noise size,
     the widths of G's and D's hidden layers (the inner layer has twice as many channels) and
-    whether to use BatchNorm (``batch_norm=False`` is the ablation lesson 07 shows failing)."""
+    whether to use BatchNorm (``batch_norm=False`` is the ablation lesson 07 shows failing), and how G
+    doubles its size: ``"transposed"`` (ConvTranspose2d k 4, s 2, p 1, the paper's) or ``"resize"``
+    (nearest-neighbour x2, then Conv2d k 3, s 1, p 1; Odena et al. 2016)."""
 
     image_size: int = 16
     channels: int = 1
@@ -45,8 +53,11 @@ class DCGANConfig:
     g_width: int = 32
     d_width: int = 32
     batch_norm: bool = True
+    upsampling: str = "transposed"
 
     def __post_init__(self) -> None:
+        if self.upsampling not in ("transposed", "resize"):
+            raise ValueError(f"upsampling must be 'transposed' or 'resize', got {self.upsampling!r}")
         if self.image_size % 4 or not 8 <= self.image_size <= 64:
             raise ValueError(f"image_size must be a multiple of 4 between 8 and 64 (16 or 28, say), "
                              f"got {self.image_size}")
@@ -73,6 +84,13 @@ def _norm(cfg: DCGANConfig, channels: int) -> list[tuple[str, nn.Module]]:
     return [("bn", nn.BatchNorm2d(channels))] if cfg.batch_norm else []
 
 
+def _double(cfg: DCGANConfig, index: str, c_in: int, c_out: int, bias: bool) -> list[tuple[str, nn.Module]]:
+    """Layers that double the side: ("convtN", ConvTranspose2d k 4 s 2 p 1) or ("upN", ...), ("convN", ...)."""
+    if cfg.upsampling == "resize":
+        return [(name + index, m) for name, m in resize_conv(c_in, c_out, bias=bias)]
+    return [("convt" + index, nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=bias))]
+
+
 class DCGANGenerator(nn.Module):
     """G: z (B, z_dim) or (B, z_dim, 1, 1) -> images (B, C, S, S) in [-1, 1] (tanh)."""
 
@@ -83,10 +101,9 @@ class DCGANGenerator(nn.Module):
         bias = not cfg.batch_norm  # BatchNorm's shift makes a conv bias redundant
         layers = [("convt1", nn.ConvTranspose2d(cfg.z_dim, 2 * f, b, 1, 0, bias=bias))]  # (2f, b, b)
         layers += [(n + "1", m) for n, m in _norm(cfg, 2 * f)] + [("relu1", nn.ReLU())]
-        layers += [("convt2", nn.ConvTranspose2d(2 * f, f, 4, 2, 1, bias=bias))]  # (f, 2b, 2b)
+        layers += _double(cfg, "2", 2 * f, f, bias)  # (f, 2b, 2b)
         layers += [(n + "2", m) for n, m in _norm(cfg, f)] + [("relu2", nn.ReLU())]
-        layers += [("convt3", nn.ConvTranspose2d(f, cfg.channels, 4, 2, 1)),  # (C, 4b, 4b) = (C, S, S)
-                   ("tanh", nn.Tanh())]  # no BatchNorm at the output
+        layers += _double(cfg, "3", f, cfg.channels, True) + [("tanh", nn.Tanh())]  # (C, 4b, 4b); no BatchNorm
         self.net = nn.Sequential(OrderedDict(layers))
 
     def forward(self, z: Tensor) -> Tensor:
@@ -138,6 +155,8 @@ def describe_layer(layer: nn.Module) -> str:
     if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
         return (f"{type(layer).__name__} {layer.in_channels}->{layer.out_channels}, k {layer.kernel_size[0]}, "
                 f"s {layer.stride[0]}, p {layer.padding[0]}")
+    if isinstance(layer, nn.Upsample):
+        return f"Upsample x{layer.scale_factor:g} ({layer.mode})"
     if isinstance(layer, nn.BatchNorm2d):
         return f"BatchNorm2d({layer.num_features})"
     if isinstance(layer, nn.LeakyReLU):

@@ -18,7 +18,25 @@ from torch import Tensor, nn
 from .data import noise_sampler
 from .train import GANTrainConfig, train_gan
 
-__all__ = ["train_dcgan", "generate", "interpolate_latents", "slerp"]
+__all__ = ["train_dcgan", "epoch_summary", "generate", "interpolate_latents", "slerp"]
+
+_SUMMARY_KEYS = ("D(x)", "D(G(z))", "loss_D", "loss_G")
+
+
+def epoch_summary(history: dict, epoch: int, per_epoch: int) -> str:
+    """One line: the means over iterations (epoch - 1)·per_epoch .. epoch·per_epoch - 1 of D(x), D(G(z)),
+    L_D and L_G in ``history``, e.g. 'epoch  5: D(x) 0.81  D(G(z)) 0.19  L_D 0.62  L_G 2.31'.
+
+    What ``train_dcgan(report_every=...)`` prints: plain text, so a stored notebook keeps it (a tqdm
+    widget is stored as its first frame, 0/N, which reads as if training never ran).
+    """
+    if epoch < 1 or per_epoch < 1 or len(history["loss_D"]) < epoch * per_epoch:
+        raise ValueError(f"epoch {epoch} of {per_epoch} iterations is not in a history of "
+                         f"{len(history['loss_D'])} iterations")
+    window = slice((epoch - 1) * per_epoch, epoch * per_epoch)
+    means = {key: sum(history[key][window]) / per_epoch for key in _SUMMARY_KEYS}
+    return (f"epoch {epoch:2d}: D(x) {means['D(x)']:.2f}  D(G(z)) {means['D(G(z))']:.2f}  "
+            f"L_D {means['loss_D']:.2f}  L_G {means['loss_G']:.2f}")
 
 
 def generate(G: nn.Module, z: Tensor, *, batch_norm: str = "batch") -> Tensor:
@@ -60,6 +78,7 @@ def train_dcgan(
     fixed_noise: Tensor | None = None,
     grid_epochs: Iterable[int] | None = None,
     progress: bool = False,
+    report_every: int = 0,
     callback: Callable[[int, dict], bool | None] | None = None,
 ) -> dict:
     """Train D and G in place for ``epochs`` epochs of ceil(N / m) iterations (one D step, one G step each).
@@ -68,7 +87,10 @@ def train_dcgan(
         data: ``sample(m, generator) -> (m, C, S, S)`` with ``len(data) = N`` (``DigitImages``).
         opt_D, opt_G: the optimisers; the DCGAN paper's are
             ``make_optimizers(D, G, "adam", lr_D=2e-4, lr_G=2e-4, betas=(0.5, 0.999))``.
-        m, g_loss, seed, progress: as in ``GANTrainConfig`` (k is 1, as in the paper).
+        m, g_loss, seed, progress: as in ``GANTrainConfig`` (k is 1, as in the paper); ``progress``
+            shows a tqdm bar, which a saved notebook stores in its first state.
+        report_every: when > 0, print ``epoch_summary`` after every ``report_every`` epochs and after
+            the last: plain text that a saved notebook keeps as it was.
         fixed_noise: (n, z_dim) noise for the sample grids; default 64 draws from N(0, I) seeded with
             ``seed + 1`` (independent of the training noise).
         grid_epochs: epochs after which G(fixed_noise) is stored (default: every epoch); epoch 0 (the
@@ -79,8 +101,9 @@ def train_dcgan(
     plus "grids" {epoch: (n, C, S, S)}, "fixed_noise", "iterations_per_epoch" and "epochs" (completed,
     fractional if training stopped early).
     """
-    if epochs < 0 or m < 1:
-        raise ValueError(f"need epochs >= 0 and m >= 1, got epochs={epochs}, m={m}")
+    if epochs < 0 or m < 1 or report_every < 0:
+        raise ValueError(f"need epochs >= 0, m >= 1 and report_every >= 0, got epochs={epochs}, m={m}, "
+                         f"report_every={report_every}")
     z_dim = G.cfg.z_dim
     noise = noise_sampler(z_dim)
     if fixed_noise is None:
@@ -90,8 +113,11 @@ def train_dcgan(
     grids: dict[float, Tensor] = {0: generate(G, fixed_noise)}
 
     def on_iteration(it: int, history: dict) -> bool | None:
-        if (it + 1) % per_epoch == 0 and (it + 1) // per_epoch in wanted:
-            grids[(it + 1) // per_epoch] = generate(G, fixed_noise)
+        epoch = (it + 1) // per_epoch
+        if (it + 1) % per_epoch == 0 and epoch in wanted:
+            grids[epoch] = generate(G, fixed_noise)
+        if report_every > 0 and (it + 1) % per_epoch == 0 and (epoch % report_every == 0 or epoch == epochs):
+            print(epoch_summary(history, epoch, per_epoch), flush=True)
         return callback(it, history) if callback is not None else None
 
     config = GANTrainConfig(steps=epochs * per_epoch, k=1, m=m, g_loss=g_loss, seed=seed, progress=progress)
