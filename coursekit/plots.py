@@ -146,11 +146,14 @@ def feature_maps(
     axes: Sequence[Axes] | None = None,
     cmap: str = "gray",
     figsize: tuple[float, float] | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
 ) -> np.ndarray:
     """Draw some channels of an activation ``(1, C, H, W)`` (or ``(C, H, W)``) as a row of grayscale images.
 
-    Each map is titled ``"channel k"`` and scaled to its own min and max. Returns a 1-D array with one
-    ``Axes`` per channel.
+    Each map is titled ``"channel k"`` and scaled to its own min and max, unless ``vmin`` and ``vmax``
+    give one colour scale for all of them (then one colour bar, ``fig.colorbar(axes[0].images[0])``,
+    explains every map). Returns a 1-D array with one ``Axes`` per channel.
     """
     maps = (
         activations.detach().cpu() if isinstance(activations, torch.Tensor) else torch.as_tensor(activations)
@@ -177,7 +180,7 @@ def feature_maps(
                 f"feature_maps got {len(chosen)} channels but only {len(grid)} axes: pass more axes."
             )
     for ax, c in zip(grid, chosen):
-        ax.imshow(maps[c].to(torch.float32).numpy(), cmap=cmap, interpolation="nearest")
+        ax.imshow(maps[c].to(torch.float32).numpy(), cmap=cmap, interpolation="nearest", vmin=vmin, vmax=vmax)
         ax.set_title(f"channel {c}")
         ax.set_axis_off()
     return grid[: len(chosen)]

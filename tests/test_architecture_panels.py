@@ -57,3 +57,7 @@ def test_show_filters_returns_what_it_drew():
     matplotlib.use("Agg")
     drawn = show_filters(torch.randn(8, 3, 5, 5), title="random weights (offline)")
     assert drawn.get_array().shape == (5, 47, 3) and drawn.axes.get_title() == "random weights (offline)"
+
+    import matplotlib.pyplot as plt
+
+    plt.close(drawn.axes.figure)  # leave no pyplot figure behind for the tests that count them

@@ -11,6 +11,10 @@
 - :mod:`~coursekit.models.mini`: miniature AlexNet- and VGG-style networks for digits (lesson 08)
 - :mod:`~coursekit.models.classifier`: the digits split into train/test and the Adam loop that trains them
 - :mod:`~coursekit.models.filters`: first-layer filters as RGB tiles
+- :mod:`~coursekit.models.results`: the papers' ImageNet (ILSVRC) top-5 errors, with split and source
+- :mod:`~coursekit.models.vgg_configs`: the VGG paper's configurations A-E (C's 1x1 convolutions), init gains
+- :mod:`~coursekit.models.costs`: ImageNet-scale per-layer memory, parameters and multiply-adds (torchvision's nets)
+- :mod:`~coursekit.models.erf`: the empirical effective receptive field (gradient of a centre unit)
 
 Typical use::
 
@@ -23,6 +27,7 @@ Typical use::
 from coursekit.models.alexnet import AlexNet, alexnet_cfg, make_alexnet_layers
 from coursekit.models.arithmetic import (
     Field,
+    conv_output_exact,
     conv_output_size,
     conv_params,
     receptive_field,
@@ -30,12 +35,32 @@ from coursekit.models.arithmetic import (
     receptive_fields,
     vgg_param_count,
 )
+from coursekit.models.costs import (
+    CostRow,
+    activation_values,
+    cost_rows,
+    cost_table,
+    imagenet_summary,
+    part_shares,
+    plot_part_shares,
+    torchvision_skeleton,
+)
+from coursekit.models.erf import ErfStats, effective_receptive_field, erf_stats, show_erf
 from coursekit.models.features import IMAGENET_MEAN, IMAGENET_STD, FeatureExtractor, feature_extractor
 from coursekit.models.filters import filter_tiles, show_filters
 from coursekit.models.layers import architectures, infer_arch, layer_index, layer_kind, layer_names
 from coursekit.models.mini import MiniConfig, MiniNet, build_mini, mini_cfgs
+from coursekit.models.results import ILSVRC_RESULTS, Result, results_table
 from coursekit.models.summary import LayerSummary, Summary, format_count, summarize
 from coursekit.models.vgg import VGG, build_vgg, cfgs, make_layers, vgg_archs
+from coursekit.models.vgg_configs import (
+    PAPER_CONFIGS,
+    PAPER_TOP5_VAL,
+    config_table,
+    init_gain_table,
+    paper_param_count,
+    signal_gain,
+)
 from coursekit.models.weights import (
     IMAGENET_WEIGHTS,
     WeightsSpec,
@@ -110,6 +135,7 @@ __all__ = [
     "feature_extractor",
     # convolution arithmetic and summaries
     "conv_output_size",
+    "conv_output_exact",
     "conv_params",
     "vgg_param_count",
     "Field",
@@ -122,6 +148,28 @@ __all__ = [
     "format_count",
     "filter_tiles",
     "show_filters",
+    # ImageNet context: results, configurations, costs, effective receptive field
+    "Result",
+    "ILSVRC_RESULTS",
+    "results_table",
+    "PAPER_CONFIGS",
+    "PAPER_TOP5_VAL",
+    "config_table",
+    "paper_param_count",
+    "signal_gain",
+    "init_gain_table",
+    "CostRow",
+    "torchvision_skeleton",
+    "imagenet_summary",
+    "cost_rows",
+    "activation_values",
+    "cost_table",
+    "part_shares",
+    "plot_part_shares",
+    "ErfStats",
+    "effective_receptive_field",
+    "erf_stats",
+    "show_erf",
     # miniature networks
     "MiniConfig",
     "mini_cfgs",

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 __all__ = [
     "conv_output_size",
+    "conv_output_exact",
     "conv_params",
     "vgg_param_count",
     "Field",
@@ -47,6 +49,18 @@ def conv_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0) -> 
     if n + 2 * padding < kernel:
         raise ValueError(f"a kernel of {kernel} does not fit into {n} pixels padded by {padding} on each side")
     return (n + 2 * padding - kernel) // stride + 1
+
+
+def conv_output_exact(n: int, kernel: int, stride: int = 1, padding: int = 0) -> Fraction:
+    """(n + 2 * padding - kernel) / stride + 1 as an exact fraction, before the floor of :func:`conv_output_size`.
+
+    An integer result means the windows tile the padded input exactly. AlexNet's conv1 (k = 11,
+    s = 4, no padding): 227 pixels give (227 - 11) / 4 + 1 = 55 exactly; the 224 the 2012 paper
+    states give 217/4 = 54.25 (no whole number of windows); torchvision pads 224 by 2 on each side:
+    (224 + 4 - 11) / 4 + 1 = 221/4 = 55.25, floored to 55 windows, which span (55 - 1) * 4 + 11 = 227
+    of the 228 padded pixels (the last padding column is never read).
+    """
+    return Fraction(n + 2 * padding - kernel, stride) + 1
 
 
 def conv_params(in_channels: int, out_channels: int, kernel: int, *, bias: bool = True, groups: int = 1) -> int:
