@@ -13,18 +13,19 @@ geometrically (vanishing), of norm > 1 grow geometrically (exploding).
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..digits import sklearn_digits
-from .mlp import DeepMLP, MLPConfig, make_mlp
+from .mlp import LEAKY_SLOPE, DeepMLP, MLPConfig, make_mlp
 
 __all__ = ["digits_data", "sample_batch", "GradientReport", "gradient_report", "JacobianView", "jacobian_view",
-           "global_norm", "clip_factor", "clip_by_global_norm", "clip_grad_norm_", "train_mlp"]
+           "global_norm", "clip_factor", "clip_by_global_norm", "clip_grad_norm_", "single_thread", "train_mlp"]
 
 
 def digits_data(dtype: torch.dtype = torch.float64) -> tuple[Tensor, Tensor]:
@@ -61,6 +62,8 @@ def _g_prime(name: str, z: Tensor) -> Tensor:
         return s * (1 - s)
     if name == "tanh":
         return 1 - torch.tanh(z) ** 2
+    if name == "leaky_relu":
+        return torch.where(z > 0, torch.ones_like(z), torch.full_like(z, LEAKY_SLOPE))
     return (z > 0).to(z.dtype)
 
 
@@ -211,12 +214,29 @@ def clip_grad_norm_(parameters: Iterable[nn.Parameter], max_norm: float) -> floa
 
 
 # ---- training ------------------------------------------------------------------------------
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(1)``, then restore the caller's count: a fixed
+    thread count fixes how matrix products split their sums, so their rounding does not depend on
+    the number of cores (and tiny networks run fastest on one thread anyway)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def train_mlp(config: MLPConfig, *, steps: int = 300, lr: float = 0.1, batch_size: int = 128,
               clip: float | None = None, seed: int = 0, data: tuple[Tensor, Tensor] | None = None,
-              dtype: torch.dtype | None = torch.float32) -> dict[str, list[float]]:
-    """Train ``make_mlp(config)`` in ``dtype`` (float32 by default, several times faster on a CPU
-    than the config's float64; None keeps the config's) with plain SGD (no momentum, no Adam: they rescale gradients and
-    would hide what we measure) on the digits (or ``data``), with minibatches drawn by ``seed``.
+              dtype: torch.dtype | None = None) -> dict[str, list[float]]:
+    """Train ``make_mlp(config)`` in ``dtype`` (None keeps the config's, float64 by default) with plain
+    SGD (no momentum, no Adam: they rescale gradients and would hide what we measure) on the digits
+    (or ``data``), with minibatches drawn by ``seed``, on one CPU thread (``single_thread``).
+
+    float64 and one thread make a run that is not chaotic give the same digits on any CPU: in float32
+    the kernels of different CPUs (AVX2, AVX-512) round differently, and 300 steps turn those
+    last-bit differences into different accuracies. A chaotic run (lr far too large) still differs.
 
     Returns a history: "loss" per step, "grad_norm" (global, before clipping), "first_layer" and
     "last_layer" (||dL/dW^[1]||, ||dL/dW^[L]||) and "accuracy" on all of ``data`` every 25 steps
@@ -240,22 +260,23 @@ def train_mlp(config: MLPConfig, *, steps: int = 300, lr: float = 0.1, batch_siz
         return acc
 
     model.train()
-    for step in range(steps):
-        idx = torch.randint(0, len(x_all), (batch_size,), generator=g)
-        loss = F.cross_entropy(model(x_all[idx]), y_all[idx])
-        opt.zero_grad()
-        loss.backward()
-        hist["loss"].append(loss.item())
-        if not math.isfinite(hist["loss"][-1]):
-            break
-        linears = model.linears()
-        hist["first_layer"].append(float(linears[0].weight.grad.norm()))
-        hist["last_layer"].append(float(linears[-2].weight.grad.norm()))
-        params = list(model.parameters())
-        hist["grad_norm"].append(clip_grad_norm_(params, clip) if clip is not None
-                                 else float(global_norm([p.grad for p in params])))
-        opt.step()
-        if step % 25 == 0 or step == steps - 1:
-            hist["accuracy"].append(accuracy())
-            hist["accuracy_step"].append(step)
+    with single_thread():
+        for step in range(steps):
+            idx = torch.randint(0, len(x_all), (batch_size,), generator=g)
+            loss = F.cross_entropy(model(x_all[idx]), y_all[idx])
+            opt.zero_grad()
+            loss.backward()
+            hist["loss"].append(loss.item())
+            if not math.isfinite(hist["loss"][-1]):
+                break
+            linears = model.linears()
+            hist["first_layer"].append(float(linears[0].weight.grad.norm()))
+            hist["last_layer"].append(float(linears[-2].weight.grad.norm()))
+            params = list(model.parameters())
+            hist["grad_norm"].append(clip_grad_norm_(params, clip) if clip is not None
+                                     else float(global_norm([p.grad for p in params])))
+            opt.step()
+            if step % 25 == 0 or step == steps - 1:
+                hist["accuracy"].append(accuracy())
+                hist["accuracy_step"].append(step)
     return hist

@@ -5,6 +5,8 @@ Notation of lesson 09: a^[0] = x; for l = 1..L (``depth`` hidden layers)
     z^[l] = W^[l] a^[l-1] + b^[l]        (then batch norm of z^[l] when ``batch_norm``)
     a^[l] = g(z^[l])                     (a^[l] = a^[l-1] + g(z^[l]) when ``residual``)
 
+with g one of sigmoid, tanh, ReLU max(0, z) or leaky ReLU max(LEAKY_SLOPE * z, z) (Maas et al. 2013),
+
 and the output layer gives logits = W^[L+1] a^[L] + b^[L+1]. Every weight matrix is drawn from
 N(0, std^2) with ``std = init_std(fan_in, fan_out, config.init)``; biases start at 0.
 """
@@ -17,10 +19,11 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-__all__ = ["ACTIVATIONS", "INITS", "TOO_SMALL_STD", "TOO_LARGE_STD", "init_std", "MLPConfig", "Block", "DeepMLP",
+__all__ = ["ACTIVATIONS", "LEAKY_SLOPE", "INITS", "TOO_SMALL_STD", "TOO_LARGE_STD", "init_std", "MLPConfig", "Block", "DeepMLP",
            "make_mlp"]
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu")
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
+LEAKY_SLOPE = 0.01  # leaky ReLU's slope for z < 0 (torch's default): a unit with z < 0 still passes 1% of the gradient
 INITS = ("too_small", "too_large", "xavier", "he")
 TOO_SMALL_STD = 0.01  # the "W = 0.01 * randn" of many tutorials: fine for 2 layers, fatal for 20
 TOO_LARGE_STD = 1.0  # "W = randn": 8x the Xavier std of a 64-wide layer
@@ -82,7 +85,9 @@ class MLPConfig:
 
 
 def activation_fn(name: str):
-    """g as a function (not in place): torch.sigmoid, torch.tanh or torch.relu."""
+    """g as a function (not in place): torch.sigmoid, torch.tanh, torch.relu or leaky ReLU (slope LEAKY_SLOPE)."""
+    if name == "leaky_relu":
+        return lambda z: torch.nn.functional.leaky_relu(z, LEAKY_SLOPE)
     return {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}[name]
 
 
