@@ -47,3 +47,19 @@ def test_threaded_run_stops():
     panel.stop_button.click()
     panel.job.join(10)
     assert not panel.job.running and panel.iterations > 0
+
+
+def test_step_effect_readout_shows_before_and_after_each_step():
+    panel = gan_lab(threaded=False, hidden=16, m=32)
+    assert "press Step D" in panel.step_effect.value
+    before = panel.view_outputs()
+    panel.step_d_button.click()
+    (dx0, dg0), (dx1, dg1) = panel.last_d_step
+    assert (dx0, dg0) == before and (dx1, dg1) == panel.view_outputs()
+    assert f"D(x) {dx0:.3f} → {dx1:.3f}" in panel.step_effect.value
+    panel.step_g_button.click()
+    (gx0, gg0), (gx1, gg1) = panel.last_g_step
+    assert gx0 == gx1 == dx1  # G's step leaves D, hence D(x), unchanged
+    assert gg0 == dg1 and "last G step" in panel.step_effect.value
+    panel.reset_button.click()
+    assert panel.last_d_step is None and "press Step D" in panel.step_effect.value

@@ -1,7 +1,7 @@
 """GAN Lab-style pictures (Kahng et al. 2018, poloclub/ganlab) of a 2-D GAN's state.
 
 ``decision_surface`` draws D(x) as a heatmap under real (green) and generated (purple) samples,
-the generator's image of a grid of z (its "manifold"), and optionally the arrows -∇_x of the
+the generator's image of a grid of z (its "manifold", dark grey lines), and optionally the arrows -∇_x of the
 generator loss at the generated samples (where G is pushing them).
 For images (lesson 07): ``sample_grid`` draws a batch of G's samples, ``discriminator_curves`` the
 per-iteration D(x) and D(G(z)) with moving averages.
@@ -25,9 +25,12 @@ REAL, FAKE = "#2ca02c", "#9467bd"
 
 def decision_surface(D: nn.Module, G: nn.Module, x_real: Tensor, z: Tensor, *, lim: float = 3.0,
                      ax: Axes | None = None, resolution: int = 80, manifold: bool = True,
-                     arrows: bool = False, g_loss: str = "non_saturating", title: str | None = None) -> dict:
+                     arrows: bool = False, g_loss: str = "non_saturating", title: str | None = None,
+                     colorbar: bool = True) -> dict:
     """Draw D's decision surface, samples and G's manifold for 2-D data and 2-D noise z (n, 2).
 
+    The heatmap is D(x) (colour bar on the right when ``colorbar``; purple 0 = "fake", green 1 = "real");
+    G's image of a grid of z is drawn in dark grey so it shows on both colours.
     Returns {"surface": AxesImage, "real", "fake": PathCollections, "D(G(z))": mean on z}.
     """
     ax = axes_or_new(ax, (4, 4))
@@ -45,7 +48,7 @@ def decision_surface(D: nn.Module, G: nn.Module, x_real: Tensor, z: Tensor, *, l
             for a in t:
                 for line in (torch.stack([a.expand(41), s], 1), torch.stack([s, a.expand(41)], 1)):
                     xy = G(line)
-                    ax.plot(xy[:, 0], xy[:, 1], color=FAKE, lw=0.5, alpha=0.35)
+                    ax.plot(xy[:, 0], xy[:, 1], color="0.2", lw=0.6, alpha=0.6)
     real = ax.scatter(x_real[:, 0], x_real[:, 1], s=6, c=REAL, label="real x")
     fk = ax.scatter(fake[:, 0], fake[:, 1], s=6, c=FAKE, label="G(z)")
     if arrows:
@@ -59,6 +62,10 @@ def decision_surface(D: nn.Module, G: nn.Module, x_real: Tensor, z: Tensor, *, l
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
     ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if colorbar:
+        ax.figure.colorbar(im, ax=ax, label="D(x)", fraction=0.046, pad=0.04)
     ax.legend(loc="upper right", fontsize=7)
     if title:
         ax.set_title(title)

@@ -30,7 +30,9 @@ LAB_DATASETS = ("ring", "grid", "spiral")  # the 2-D data sets of coursekit.gan.
 class GanLabPanel:
     """Controls: ``dataset``, ``k``, ``lr_D``, ``lr_G`` (log sliders), ``momentum``, ``optimizer``,
     ``loss`` ("non_saturating"/"minimax"), ``arrows``; buttons ``step_d_button``, ``step_g_button``,
-    ``run_button``, ``stop_button``, ``reset_button``; output ``image`` (PNG) and ``numbers`` (HTML).
+    ``run_button``, ``stop_button``, ``reset_button``; output ``image`` (PNG), ``numbers`` (HTML) and
+    ``step_effect`` (HTML: mean D(x) and D(G(z)) on the fixed view samples before and after the last D
+    step and the last G step, in ``last_d_step`` / ``last_g_step``).
     ``D``, ``G``, ``history`` hold the state. ``threaded=False`` runs Run in the caller's thread
     for ``max_steps`` iterations (headless tests)."""
 
@@ -56,6 +58,7 @@ class GanLabPanel:
         self.reset_button = w.Button(description="Reset")
         self.image = w.Image(format="png", layout=w.Layout(align_self="flex-start"))  # not stretched by the VBox
         self.numbers = w.HTML()
+        self.step_effect = w.HTML()
         self.job = BackgroundJob(threaded=threaded, on_error=self._show_error)
         self._lock = threading.Lock()
 
@@ -72,7 +75,7 @@ class GanLabPanel:
         self.widget = w.VBox([
             w.HBox([w.VBox([self.dataset, self.k, self.loss, self.arrows]),
                     w.VBox([self.optimizer, self.lr_D, self.lr_G, self.momentum])]),
-            buttons, self.numbers, self.image])
+            buttons, self.numbers, self.step_effect, self.image])
         self.reset()
 
     def _ipython_display_(self):
@@ -90,6 +93,8 @@ class GanLabPanel:
         self.x_view, self.z_view = self.data.sample(300, view), self.noise(300, view)
         self.history = {"loss_D": [], "loss_G": [], "D(x)": [], "D(G(z))": []}
         self.iterations = 0
+        self.last_d_step: tuple[tuple[float, float], tuple[float, float]] | None = None
+        self.last_g_step: tuple[tuple[float, float], tuple[float, float]] | None = None
         self._new_optimizers()
         self.redraw()
 
@@ -97,15 +102,25 @@ class GanLabPanel:
         self.opt_D, self.opt_G = make_optimizers(self.D, self.G, self.optimizer.value, lr_D=self.lr_D.value,
                                                  lr_G=self.lr_G.value, momentum=self.momentum.value)
 
+    def view_outputs(self) -> tuple[float, float]:
+        """(mean D(x), mean D(G(z))) on the fixed view samples drawn in the picture."""
+        with torch.no_grad():
+            return (torch.sigmoid(self.D(self.x_view)).mean().item(),
+                    torch.sigmoid(self.D(self.G(self.z_view))).mean().item())
+
     def step_d(self) -> None:
+        before = self.view_outputs()
         out = discriminator_step(self.D, self.G, self.data.sample(self.m, self.rng), self.noise(self.m, self.rng),
                                  discriminator_loss, self.opt_D)
+        self.last_d_step = (before, self.view_outputs())
         for name in ("loss_D", "D(x)", "D(G(z))"):
             self.history[name].append(out[name])
 
     def step_g(self) -> None:
+        before = self.view_outputs()
         out = generator_step(self.D, self.G, self.noise(self.m, self.rng),
                              partial(generator_loss, kind=self.loss.value), self.opt_G)
+        self.last_g_step = (before, self.view_outputs())
         self.history["loss_G"].append(out["loss_G"])
         self.iterations += 1
 
@@ -158,6 +173,13 @@ class GanLabPanel:
         self.numbers.value = (f"iteration {self.iterations} · D updates {len(h['loss_D'])} · "
                               f"loss_D {last('loss_D')} · loss_G {last('loss_G')} · D(x) {last('D(x)')} · "
                               f"D(G(z)) on the view {drawn['D(G(z))']:.3f}")
+        parts = []
+        for name, change in (("last D step", self.last_d_step), ("last G step", self.last_g_step)):
+            if change is not None:
+                (dx0, dg0), (dx1, dg1) = change
+                parts.append(f"{name}: D(x) {dx0:.3f} → {dx1:.3f}, D(G(z)) {dg0:.3f} → {dg1:.3f}")
+        self.step_effect.value = ("on the view samples · " + " · ".join(parts)) if parts else \
+            "on the view samples · press Step D or Step G to see D(x) and D(G(z)) before → after the step"
 
 
 def gan_lab(**kwargs) -> GanLabPanel:
