@@ -17,7 +17,8 @@ from coursekit.gan.plots import decision_surface  # noqa: E402
 def test_saturation_figure_plots_the_records_and_log_scales():
     rec = {"step": [0, 10], "D(G(z))": [0.01, 0.2], "grad": [0.005, 0.3]}
     fig, axes = plt.subplots(1, 3)
-    saturation_figure({("sgd", "minimax"): rec}, axes)
+    lines = saturation_figure({("sgd", "minimax"): rec}, axes)
+    assert lines == list(axes[1].lines)
     np.testing.assert_allclose(axes[1].lines[0].get_ydata(), [0.005, 0.3])
     np.testing.assert_allclose(axes[2].collections[0].get_offsets(), [[0.01, 0.005], [0.2, 0.3]])
     assert axes[2].get_xscale() == axes[2].get_yscale() == "log" and axes[1].get_ylabel()

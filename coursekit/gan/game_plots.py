@@ -29,15 +29,17 @@ def _label(key) -> str:
     return f"{kind.replace('_', '-')}, {'SGD + momentum' if opt == 'sgd' else 'Adam'}"
 
 
-def saturation_figure(records: dict, axes) -> None:
+def saturation_figure(records: dict, axes) -> list:
     """Three panels on ``axes`` from ``records[(opt, kind)] = GANProbe.record``: mean D(G(z)) against
     the iteration, the mean per-sample gradient norm ||∂ℓ/∂x|| at G's output against the iteration
-    (log scale), and that gradient against D(G(z)) (log-log): each probe is one point."""
+    (log scale), and that gradient against D(G(z)) (log-log): each probe is one point.
+    Returns the gradient curves (one ``Line2D`` per run)."""
     a1, a2, a3 = axes
+    drawn = []
     for key, rec in records.items():
         colour, ls = RUN_STYLES.get(key, ("k", "-"))
         a1.plot(rec["step"], rec["D(G(z))"], color=colour, ls=ls, lw=1.2, label=_label(key))
-        a2.plot(rec["step"], rec["grad"], color=colour, ls=ls, lw=1.2, label=_label(key))
+        drawn += a2.plot(rec["step"], rec["grad"], color=colour, ls=ls, lw=1.2, label=_label(key))
         a3.scatter(rec["D(G(z))"], rec["grad"], s=9, color=colour, marker="o" if key[0] == "sgd" else "x",
                    alpha=0.7, label=_label(key))
     a1.set(xlabel="iteration", ylabel="mean D(G(z)) on a fixed z", ylim=(0, 1), title="how much D is fooled")
@@ -47,15 +49,18 @@ def saturation_figure(records: dict, axes) -> None:
     for ax in axes:
         ax.grid(alpha=0.3)
     a1.legend(fontsize=7)
+    return drawn
 
 
-def coverage_figure(records: dict, axes, *, n_modes: int, colours: dict | None = None) -> None:
+def coverage_figure(records: dict, axes, *, n_modes: int, colours: dict | None = None) -> list:
     """Two panels from ``records[label] = GANProbe.record`` (with "modes" and "high_quality"): modes
-    covered (of ``n_modes``) and the share of high-quality samples against the iteration."""
+    covered (of ``n_modes``) and the share of high-quality samples against the iteration.
+    Returns the mode-count curves (one ``Line2D`` per run)."""
     a1, a2 = axes
+    drawn = []
     for i, (label, rec) in enumerate(records.items()):
         colour = (colours or {}).get(label, f"C{i}")
-        a1.plot(rec["step"], rec["modes"], color=colour, lw=1.2, label=label)
+        drawn += a1.plot(rec["step"], rec["modes"], color=colour, lw=1.2, label=label)
         a2.plot(rec["step"], rec["high_quality"], color=colour, lw=1.2, label=label)
     a1.set(xlabel="iteration", ylabel=f"modes covered (of {n_modes})", ylim=(-0.3, n_modes + 0.3),
            title="modes covered")
@@ -64,16 +69,20 @@ def coverage_figure(records: dict, axes, *, n_modes: int, colours: dict | None =
     for ax in axes:
         ax.grid(alpha=0.3)
     a1.legend(fontsize=7)
+    return drawn
 
 
-def samples_row(samples: dict, x_real: Tensor, axes, *, lim: float = 3.0, name: str = "") -> None:
-    """G's samples (purple) over real samples (green), one panel per kept iteration in ``samples``."""
+def samples_row(samples: dict, x_real: Tensor, axes, *, lim: float = 3.0, name: str = "") -> list:
+    """G's samples (purple) over real samples (green), one panel per kept iteration in ``samples``.
+    Returns the scatters of G's samples."""
+    drawn = []
     for ax, (step, x) in zip(axes, sorted(samples.items())):
         ax.scatter(x_real[:, 0], x_real[:, 1], s=3, c=REAL, alpha=0.3)
-        ax.scatter(x[:, 0], x[:, 1], s=6, c=FAKE, edgecolors="k", linewidths=0.2, zorder=3)
+        drawn.append(ax.scatter(x[:, 0], x[:, 1], s=6, c=FAKE, edgecolors="k", linewidths=0.2, zorder=3))
         ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", title=f"{name} iteration {step}",
                xlabel="$x_1$", ylabel="$x_2$")
         ax.title.set_fontsize(9)
+    return drawn
 
 
 def figure1_frame(grid: Tensor, snap: Figure1Snapshot, ax: Axes | None = None) -> Axes:
