@@ -12,6 +12,7 @@ from __future__ import annotations
 # Longest first; each entry matches the start of a test's node id (relative to the repository root).
 LONGEST_FIRST = (
     "tests/test_browser.py",
+    "tests/test_nbgrader.py",
     "notebooks/solutions/04_", "notebooks/04_",
     "notebooks/solutions/02_", "notebooks/02_",
     "tests/test_grader.py",

@@ -1,6 +1,6 @@
 """Command line: ``python -m coursekit stylize CONTENT STYLE [STYLE ...] -o OUT [options]``.
 
-Instructors also have ``exercises`` and ``grade`` (see ``coursekit.grading.cli``).
+Instructors also have ``exercises``, ``grade`` and ``nbgrader`` (see ``coursekit.grading.cli``).
 
 Images are file paths, URLs or ``sample:NAME`` (see ``coursekit.samples.list_samples``).
 Ctrl-C stops the optimisation and still saves the best image so far.
@@ -13,7 +13,7 @@ import sys
 import threading
 from typing import Sequence
 
-from .grading.cli import add_commands, exercises, grade
+from .grading.cli import add_commands, exercises, grade, nbgrader
 
 __all__ = ["main", "build_parser"]
 
@@ -131,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return exercises(args)
         if args.command == "grade":
             return grade(args)
+        if args.command == "nbgrader":
+            return nbgrader(args)
     except (ValueError, KeyError) as exc:  # bad input: one clear line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2

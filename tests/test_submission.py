@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from coursekit.grading.submission import SubmissionError, code_cells, program_for, read_submission
+from coursekit.grading.submission import SubmissionError, code_cells, is_unchanged_stub, program_for, read_submission
 
 
 def test_target_is_the_last_cell_defining_the_function_and_runs_whole():
@@ -56,3 +56,19 @@ def test_code_cells_accepts_list_sources_and_skips_markdown(tmp_path):
     path = tmp_path / "n.ipynb"
     path.write_text(json.dumps(nb))
     assert read_submission(path) == ["a = 1\nb = 2"]
+
+
+@pytest.mark.parametrize("cell,stub", [
+    ('def f(a, b):\n    """Doc."""\n    # YOUR CODE HERE\n    raise NotImplementedError()\n', True),
+    ("def f(a):\n    raise NotImplementedError\n", True),
+    ("def f(a):\n    raise NotImplementedError()\nf = g\n", False),  # rebound after the def
+    ("@dec\ndef f(a):\n    raise NotImplementedError()\n", False),  # a decorator may return anything
+    ("def f(a, x=g()):\n    raise NotImplementedError()\n", False),  # a default runs code
+    ("def f(a):\n    raise NotImplementedError(print(1))\n", False),
+    ("import torch\ndef f(a):\n    raise NotImplementedError()\n", False),
+    ("def f(a):\n    return a\n", False),
+    ("def f(a):\n    raise NotImplementedError() from None\n", False),
+    ("def f(a", False),
+])
+def test_only_the_stub_as_generated_counts_as_unchanged(cell, stub):
+    assert is_unchanged_stub(cell, "f") is stub

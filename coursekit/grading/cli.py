@@ -4,6 +4,9 @@
     python -m coursekit exercises 02 05      # only lessons 02 and 05
     python -m coursekit exercises --check    # exit 1 if the committed exercise notebooks are out of sync
     python -m coursekit grade SUB.ipynb [SUB2.ipynb | FOLDER ...] --json report.json --csv gradebook.csv
+    python -m coursekit nbgrader --write     # give the solution notebooks nbgrader's cell metadata and test cells
+    python -m coursekit nbgrader --check     # exit 1 if a solution notebook is not in nbgrader's format
+    python -m coursekit nbgrader --course DIR  # an nbgrader course folder: config + the lessons as one assignment
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-__all__ = ["add_commands", "exercises", "grade"]
+__all__ = ["add_commands", "exercises", "grade", "nbgrader"]
 
 
 def add_commands(sub) -> None:
@@ -39,6 +42,18 @@ def add_commands(sub) -> None:
     g.add_argument("--memory", type=int, default=4096, help="MiB of address space per exercise (default 4096)")
     g.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1; up to the CPU count)")
     g.add_argument("--quiet", action="store_true", help="print only the totals")
+
+    n = sub.add_parser("nbgrader", help="nbgrader's cell format in the solution notebooks, and an nbgrader course",
+                       description="Solution cells, locked cells and one autograder test cell per exercise "
+                                   "(hidden cases between nbgrader's HIDDEN TESTS markers), as nbgrader reads them.")
+    n.add_argument("lessons", nargs="*", help="only these lessons (stems such as 02_style_cost, or 02); default all")
+    n.add_argument("--solutions", type=Path, default=Path("notebooks/solutions"))
+    action = n.add_mutually_exclusive_group(required=True)
+    action.add_argument("--write", action="store_true", help="write the format into the solution notebooks "
+                        "(then execute the ones that gained test cells: python -m coursekit.notebooks PATH)")
+    action.add_argument("--check", action="store_true", help="exit 1 if a solution notebook is not in the format")
+    action.add_argument("--course", type=Path, metavar="DIR",
+                        help="create an nbgrader course in DIR: nbgrader_config.py and source/lessons/")
 
 
 def exercises(args: argparse.Namespace) -> int:
@@ -79,4 +94,38 @@ def grade(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps([r.to_dict() for r in reports], indent=1) + "\n", encoding="utf-8")
     if args.csv:
         write_gradebook(reports, args.csv)
+    return 0
+
+
+def nbgrader(args: argparse.Namespace) -> int:
+    from .generate import _lessons, _read, _write
+    from .nbgrader_format import ASSIGNMENT, course_folder, nbgrader_format, nbgrader_problems
+
+    paths = [p for p in _lessons(args.solutions)
+             if not args.lessons or any(p.stem == o or p.stem.startswith(f"{o}_") for o in args.lessons)]
+    if not paths:
+        raise ValueError(f"no solution notebooks for {args.lessons or 'any lesson'} in {args.solutions}")
+    if args.course:
+        course_folder(args.course, args.solutions, args.lessons or None)
+        print(f"nbgrader course in {args.course}: nbgrader_config.py and source/{ASSIGNMENT}/ "
+              f"({len(paths)} lessons). Next: cd {args.course} && nbgrader generate_assignment {ASSIGNMENT}")
+        return 0
+    problems = []
+    for path in paths:
+        nb = _read(path)
+        if args.check:
+            problems += nbgrader_problems(nb, path.stem)
+            continue
+        formatted = nbgrader_format(nb, path.stem)
+        if formatted != nb:
+            _write(formatted, path)
+            print(f"wrote nbgrader's format into {path}")
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        print("run `python -m coursekit nbgrader --write`, execute the notebooks that changed, and commit them",
+              file=sys.stderr)
+        return 1
+    if args.check:
+        print(f"{len(paths)} solution notebooks are in nbgrader's format")
     return 0

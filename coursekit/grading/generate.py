@@ -2,7 +2,8 @@
 
 Solution notebooks live in ``notebooks/solutions/`` and mark each solution with nbgrader's
 ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines. ``exercise_version`` replaces each marked
-region by ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` (same indentation), drops cells
+region by ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` (same indentation), removes the
+hidden tests (``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``, as nbgrader does), drops cells
 tagged ``solution-only``, adds a short "exercise version" note after the title, records the lesson
 in the notebook metadata (``metadata.coursekit.lesson``, which the grader reads) and clears every
 output. ``python -m coursekit exercises`` writes them to ``notebooks/`` and then executes them, so
@@ -19,9 +20,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["exercise_version", "strip_solutions", "generate_exercise_notebooks", "out_of_sync", "EXERCISE_NOTE", "SOLUTION_TAG", "add_solution_note"]
+__all__ = ["exercise_version", "strip_solutions", "strip_hidden_tests", "learner_cells", "lesson_metadata", "generate_exercise_notebooks", "out_of_sync", "EXERCISE_NOTE", "SOLUTION_TAG", "add_solution_note"]
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SOLUTION_TAG = "solution-only"
 EXERCISE_NOTE = (
     "> **Exercise version.** Where a cell says `# YOUR CODE HERE`, replace `raise NotImplementedError()` "
@@ -65,28 +67,58 @@ def strip_solutions(source: str, where: str = "cell") -> str:
     return "\n".join(out)
 
 
+def strip_hidden_tests(source: str, where: str = "cell") -> str:
+    """Remove every BEGIN/END HIDDEN TESTS region (markers included), as nbgrader does."""
+    out: list[str] = []
+    inside = False
+    for line in source.split("\n"):
+        stripped = line.strip()
+        if stripped == BEGIN_HIDDEN:
+            if inside:
+                raise ValueError(f"{where}: '{BEGIN_HIDDEN}' inside another hidden-tests region")
+            inside = True
+        elif stripped == END_HIDDEN:
+            if not inside:
+                raise ValueError(f"{where}: '{END_HIDDEN}' without a matching '{BEGIN_HIDDEN}'")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{where}: '{BEGIN_HIDDEN}' is never closed; add '{END_HIDDEN}' after the hidden tests")
+    return "\n".join(out)
+
+
+def learner_cells(cells: list, lesson: str, graded: bool, make_cell=dict) -> list:
+    """The cells a learner gets, before solutions are stripped: those tagged solution-only
+    dropped, and the exercise note after the title when the lesson has exercises (``graded``).
+    Shared by ``exercise_version`` and nbgrader's release (``nbgrader_release.CoursekitRelease``)."""
+    kept = [c for c in cells if SOLUTION_TAG not in c.get("metadata", {}).get("tags", [])]
+    if graded:
+        note = make_cell({"cell_type": "markdown", "metadata": {"tags": ["exercise-note"]},
+                          "source": EXERCISE_NOTE.format(name=f"{lesson}.ipynb")})
+        kept.insert(1 if kept and kept[0].get("cell_type") == "markdown" else 0, note)
+    return kept
+
+
+def lesson_metadata(lesson: str) -> dict[str, str]:
+    """``metadata.coursekit`` of a learner notebook: the grader reads the lesson from it."""
+    return {"lesson": lesson, "version": "exercise"}
+
+
 def exercise_version(solution: dict[str, Any], lesson: str) -> dict[str, Any]:
     """The learners' version of a solution notebook (nbformat 4 JSON as a dict)."""
     nb = copy.deepcopy(solution)
-    cells = []
-    graded = False
-    for i, cell in enumerate(nb.get("cells", [])):
-        if SOLUTION_TAG in cell.get("metadata", {}).get("tags", []):
-            continue
+    graded = any(c.get("cell_type") == "code" and BEGIN in _source(c) for c in nb.get("cells", []))
+    cells = learner_cells(nb.get("cells", []), lesson, graded)
+    for i, cell in enumerate(cells):
         cell.pop("id", None)
         if cell.get("cell_type") == "code":
-            source = _source(cell)
-            cell["source"] = strip_solutions(source, f"{lesson}, cell {i}")
-            graded = graded or cell["source"] != source
+            where = f"{lesson}, cell {i}"
+            cell["source"] = strip_hidden_tests(strip_solutions(_source(cell), where), where)
             cell["outputs"] = []
             cell["execution_count"] = None
-        cells.append(cell)
-    if graded:
-        note = {"cell_type": "markdown", "metadata": {"tags": ["exercise-note"]},
-                "source": EXERCISE_NOTE.format(name=f"{lesson}.ipynb")}
-        cells.insert(1 if cells and cells[0].get("cell_type") == "markdown" else 0, note)
     nb["cells"] = cells
-    nb.setdefault("metadata", {})["coursekit"] = {"lesson": lesson, "version": "exercise"}
+    nb.setdefault("metadata", {})["coursekit"] = lesson_metadata(lesson)
     nb["nbformat"], nb["nbformat_minor"] = 4, 4  # no cell ids (4.5) keeps regenerated files stable
     return nb
 

@@ -35,9 +35,9 @@ import torch
 from . import registry
 from .catalogue import topic_of
 from ..exercise import Case, Exercise, matching_mistakes, outputs_match
-from .submission import SubmissionError, code_cells, program_for
+from .submission import SubmissionError, code_cells, is_unchanged_stub, program_for
 
-__all__ = ["Limits", "ExerciseScore", "SubmissionReport", "grade_notebook", "grade_cells", "grade_many", "write_gradebook",
+__all__ = ["Limits", "ExerciseScore", "score_cases", "SubmissionReport", "grade_notebook", "grade_cells", "grade_many", "write_gradebook",
            "lesson_exercises", "lessons", "sandbox_command"]
 
 
@@ -278,8 +278,11 @@ def _violations(load: dict, outcomes: list[Any]) -> list[str]:
     return seen
 
 
-def _score_cases(exercise: Exercise, cases: list[Case], inputs: list, outcomes: list, n_public: int,
+def score_cases(exercise: Exercise, cases: list[Case], inputs: list, outcomes: list, n_public: int,
                  stopped: str | None, score: ExerciseScore) -> None:
+    """Compare each outcome (the sandbox's or the kernel's, ``sandbox.case_outcome``) with the
+    reference, and fill in ``score``: feedback (coarse for hidden cases), a hint, each group's
+    points (all or nothing), the status and the total points. ``cases[n_public:]`` are hidden."""
     suspects: set[int] | None = None
     not_implemented = 0
     hidden_total = len(cases) - n_public
@@ -308,6 +311,9 @@ def _score_cases(exercise: Exercise, cases: list[Case], inputs: list, outcomes: 
         score.status = "not_implemented"
         score.feedback = [f"{exercise.name} is not implemented yet (it raises NotImplementedError)"]
         score.hints = []
+    else:
+        score.status = "passed" if score.passed == score.total else "partial" if score.passed else "failed"
+    score.points = float(sum(g["points"] for g in score.groups.values()))
 
 
 def _case_passed(exercise: Exercise, case: Case, args: tuple, kwargs: dict, outcome: Any, label: str,
@@ -350,6 +356,12 @@ def grade_exercise(exercise: Exercise, cells: list[str], passed: set[str], comma
         score.status = "missing"
         score.feedback.append(f"no code cell defines a function called {exercise.name}")
         return score
+    if is_unchanged_stub(program.target, exercise.name):  # nothing to run: the stub as generated
+        score.status = "not_implemented"
+        score.feedback.append(f"{exercise.name} is not implemented yet (it raises NotImplementedError)")
+        score.groups = {g: {"points": 0, "max": p, "passed": False} for g, p in exercise.groups.items()}
+        score.seconds = round(time.perf_counter() - start, 2)
+        return score
     inputs = [case.make() for case in cases]
     request = {"name": exercise.name, "topic": topic_of(exercise.name), "prelude": list(program.prelude), "target": program.target,
                "cases": inputs, "passed": sorted(passed)}
@@ -364,12 +376,9 @@ def grade_exercise(exercise: Exercise, cells: list[str], passed: set[str], comma
         score.status = "error"
         score.feedback.append(str(status.get("message", "the cell failed"))[:400])
     else:
-        _score_cases(exercise, cases, inputs, outcomes, len(exercise.cases), stopped, score)
-        if score.status != "not_implemented":
-            score.status = "passed" if score.passed == score.total else "partial" if score.passed else "failed"
-            if stopped:
-                score.status = "timeout" if _is_timeout(stopped) else "crashed"
-        score.points = float(sum(g["points"] for g in score.groups.values()))
+        score_cases(exercise, cases, inputs, outcomes, len(exercise.cases), stopped, score)
+        if stopped and score.status != "not_implemented":
+            score.status = "timeout" if _is_timeout(stopped) else "crashed"
     if violations:
         score.status, score.points = "violation", 0.0
         score.feedback = [f"0 points: {v}" for v in violations] + score.feedback

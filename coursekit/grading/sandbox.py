@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main"]
+__all__ = ["main", "case_outcome", "plain"]
 
 MAX_MESSAGE = 400
 BLOCKED_EVENTS = {
@@ -131,6 +131,20 @@ def plain(value: Any, depth: int = 0) -> Any:
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {k: plain(v, depth + 1) for k, v in value.items()}
     return {"__unsupported__": type(value).__name__}
+
+
+def case_outcome(exercise: Any, fn: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """Call ``fn`` on one case (through the exercise's driver for a step or a module): its output
+    as plain data, "not_implemented", or the exception it raised, described in one line. Shared by
+    the sandbox and the in-kernel autograder (``coursekit.grading.autograder``)."""
+    from ..exercise import NotImplementedYet
+
+    try:
+        return {"kind": "value", "value": plain(exercise.run(fn, args, kwargs))}
+    except (NotImplementedError, NotImplementedYet):
+        return {"kind": "not_implemented"}
+    except BaseException as exc:  # noqa: BLE001  SystemExit and KeyboardInterrupt included
+        return {"kind": "error", "message": f"raised {_describe(exc)}"}
 
 
 def _describe(exc: BaseException) -> str:
@@ -245,15 +259,8 @@ def run(directory: Path) -> int:
     if status["kind"] != "ok":
         return 0
 
-    from ..exercise import NotImplementedYet
-
     for i, (args, kwargs) in enumerate(request["cases"]):
-        try:  # through the exercise's driver for a step or a module
-            outcome = {"kind": "value", "value": plain(exercise.run(fn, args, kwargs))}
-        except (NotImplementedError, NotImplementedYet):
-            outcome = {"kind": "not_implemented"}
-        except BaseException as exc:  # noqa: BLE001
-            outcome = {"kind": "error", "message": f"raised {_describe(exc)}"}
+        outcome = case_outcome(exercise, fn, args, kwargs)
         outcome["violations"] = list(guard.violations)
         try:
             _save(torch, outcome, results / f"case_{i}.pt")

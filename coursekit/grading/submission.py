@@ -20,7 +20,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Program", "SubmissionError", "code_cells", "program_for", "read_submission", "defined_functions"]
+__all__ = ["Program", "SubmissionError", "code_cells", "program_for", "read_submission", "defined_functions",
+           "is_unchanged_stub", "definitions"]
 
 
 class SubmissionError(ValueError):
@@ -130,7 +131,8 @@ def _keeps(node: ast.stmt) -> bool:
     return False
 
 
-def _definitions(source: str) -> list[str]:
+def definitions(source: str) -> list[str]:
+    """The statements of a cell that the grader keeps when the cell is not the target (the prelude)."""
     tree = _parse(source)
     if tree is None:
         return []
@@ -143,5 +145,32 @@ def program_for(cells: list[str], name: str) -> Program:
     index = next((i for i in range(len(cells) - 1, -1, -1) if _defines(cells[i], name)), None)
     if index is None:
         return Program(name, (), None)
-    prelude = tuple(stmt for cell in cells[:index] for stmt in _definitions(cell))
+    prelude = tuple(stmt for cell in cells[:index] for stmt in definitions(cell))
     return Program(name, prelude, cells[index])
+
+
+def _raises_not_implemented(node: ast.stmt) -> bool:
+    if not isinstance(node, ast.Raise) or node.cause is not None:
+        return False
+    exc = node.exc.func if isinstance(node.exc, ast.Call) and not node.exc.args and not node.exc.keywords else node.exc
+    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+
+
+def is_unchanged_stub(target: str, name: str) -> bool:
+    """True when the target cell is nothing but the exercise's stub: ``def name(...)`` whose body
+    is an optional docstring and ``raise NotImplementedError()``, with no decorator, no default
+    argument and no other statement in the cell. Such a submission earns nothing whatever runs it,
+    so the grader scores it "not implemented" without starting a sandbox."""
+    tree = _parse(target)
+    if tree is None or len(tree.body) != 1:
+        return False
+    node = tree.body[0]
+    if not isinstance(node, ast.FunctionDef) or node.name != name or node.decorator_list:
+        return False
+    if node.args.defaults or any(d is not None for d in node.args.kw_defaults):
+        return False
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    return len(body) == 1 and _raises_not_implemented(body[0])
