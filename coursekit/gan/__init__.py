@@ -2,7 +2,9 @@
 
 ``losses`` (L_D, minimax and non-saturating generator losses on logits), ``data`` (toy
 distributions and noise priors), ``models`` (MLP G and D), ``train`` (Algorithm 1 as plain
-functions), ``metrics`` (D*, JSD, mode coverage), ``plots`` (decision surface, sample grids, D curves);
+functions), ``metrics`` (D*, JSD, mode coverage), ``plots`` (decision surface, sample grids, D curves),
+``dynamics`` (the generator's output gradient, a training probe, D/G step table, the xy game, a 1-D
+Figure 1 run) and ``game_plots`` (their figures);
 for lesson 07: ``dcgan`` (DCGAN G and D from a config), ``digits`` (digit images, offline),
 ``dcgan_train`` (``train_dcgan`` over ``train_gan``, fixed-noise grids, latent interpolation).
 """
