@@ -24,6 +24,14 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 env: $(STAMP)
 
+# nbgrader (a dev dependency: the instructors' tool, tested in tests/test_nbgrader.py) ships
+# JupyterLab and server extensions; the learners' JupyterLab keeps them off. An instructor who
+# wants them here: $(BIN)/jupyter labextension enable --level=sys_prefix @jupyter/nbgrader (and
+# jupyter server extension enable --sys-prefix for the four below).
+NBGRADER_LAB := @jupyter/nbgrader
+NBGRADER_SERVER := nbgrader.server_extensions.formgrader nbgrader.server_extensions.validate_assignment \
+	nbgrader.server_extensions.assignment_list nbgrader.server_extensions.course_list
+
 # Re-created when the dependencies change. The named kernel lives inside the environment, so
 # JupyterLab started from it runs the lessons on this environment's Python.
 $(STAMP): pyproject.toml
@@ -33,6 +41,8 @@ ifeq ($(TORCH),cpu)
 endif
 	$(BIN)/python -m pip install -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name coursekit --display-name "Python (coursekit)"
+	$(BIN)/jupyter labextension disable --level=sys_prefix $(NBGRADER_LAB)
+	$(BIN)/jupyter server extension disable --sys-prefix $(NBGRADER_SERVER)
 	touch $(STAMP)
 
 # Opens on lesson 00; the learners' exercise notebooks are notebooks/NN_*.ipynb, the solutions

@@ -1,7 +1,9 @@
 """environment.yml (conda) declares the same dependencies as pyproject.toml (pip)."""
 
+import json
 import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -58,3 +60,14 @@ def test_make_default_takes_the_registry_build_and_refuses_unknown_choices():
     assert plan.returncode == 0 and "download.pytorch.org" not in plan.stdout
     wrong = _make_dry_run("TORCH=gpu")
     assert wrong.returncode != 0 and "TORCH=gpu is not known" in wrong.stderr
+
+
+def test_make_env_keeps_nbgrader_extensions_out_of_the_learners_jupyterlab():
+    plan = _make_dry_run()
+    assert plan.returncode == 0, plan.stderr
+    assert "jupyter labextension disable --level=sys_prefix @jupyter/nbgrader" in plan.stdout
+    disabled = next(line for line in plan.stdout.splitlines() if "jupyter server extension disable" in line)
+    # Every server extension that installing nbgrader enables (its file in this environment).
+    enabled_by_nbgrader = Path(sys.prefix) / "etc/jupyter/jupyter_server_config.d/nbgrader.json"
+    names = json.loads(enabled_by_nbgrader.read_text())["ServerApp"]["jpserver_extensions"]
+    assert names and all(name in disabled.split() for name in names), disabled
