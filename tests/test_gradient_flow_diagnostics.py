@@ -39,7 +39,7 @@ def test_constant_weights_keep_every_unit_of_a_layer_identical_and_zero_weights_
     zero = fill_weights_(make_mlp(MLPConfig(depth=3, width=8, activation="tanh")), 0.0)
     sgd_steps(zero, x, y, steps=20, lr=0.5, batch_size=32)
     assert all(float(lin.weight.detach().abs().max()) == 0.0 for lin in zero.linears())
-    assert float(zero.head.bias.abs().max()) > 0  # only the output bias learns
+    assert float(zero.head.bias.detach().abs().max()) > 0  # only the output bias learns
     rand = make_mlp(MLPConfig(depth=3, width=8, activation="tanh"))
     assert [distinct_units(b.linear.weight) for b in rand.blocks] == [8, 8, 8]
 
@@ -77,7 +77,7 @@ def test_gain_mlp_draws_std_gain_over_sqrt_fan_in_and_batch_norm_divides_the_gai
     x, y = xy
     model = gain_mlp(4, 5 / 3, width=256)
     for block in model.blocks[1:]:
-        assert float(block.linear.weight.std()) == pytest.approx(5 / 3 / 16, rel=0.02)
+        assert float(block.linear.weight.detach().std()) == pytest.approx(5 / 3 / 16, rel=0.02)
     small, large = gain_mlp(3, 0.5, batch_norm=True), gain_mlp(3, 3.0, batch_norm=True)
     acts_small, acts_large = small.forward_with_activations(x)[2], large.forward_with_activations(x)[2]
     assert all(torch.allclose(a, b, atol=1e-3) for a, b in zip(acts_small, acts_large))  # up to eps
@@ -101,7 +101,7 @@ def test_large_gain_saturates_tanh_and_small_gain_does_not(xy):
 def test_standard_init_is_uniform_within_one_over_sqrt_fan_in_and_means_are_traced(xy):
     x, y = xy
     model = uniform_standard_init_(make_mlp(MLPConfig(depth=2, width=100, activation="sigmoid")))
-    w = model.blocks[1].linear.weight
+    w = model.blocks[1].linear.weight.detach()
     assert float(w.abs().max()) <= 0.1 and float(w.std()) == pytest.approx(0.1 / math.sqrt(3), rel=0.03)
     with torch.no_grad():
         start = [float(a.mean()) for a in model.forward_with_activations(x[:50])[2]]

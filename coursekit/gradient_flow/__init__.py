@@ -3,7 +3,11 @@
 ``mlp`` (a deep MLP from one config: depth, width, sigmoid/tanh/ReLU, too small / too large /
 Xavier / He initialisation, batch norm, residual connections), ``analysis`` (per-layer gradient
 norms and activation statistics from one pass, the Jacobian-product view, clipping by global
-norm, a short SGD run on the digits), ``plots`` (the lesson's and the panel's figures).
+norm, a short SGD run on the digits), ``plots`` (the lesson's and the panel's figures),
+``diagnostics`` (symmetric initialisation, dead ReLUs, Karpathy's saturation, grad:data and update:data
+ratios, Glorot & Bengio's standard initialisation), ``residual`` (variance growth of a residual stream),
+``recurrent`` (a tanh RNN: the gradient through time, clipping), ``diagnostic_plots`` (their figures),
+``batchnorm`` and ``exercises`` (the lesson's exercises).
 """
 
 from .analysis import (GradientReport, JacobianView, clip_by_global_norm, clip_factor, clip_grad_norm_, digits_data,

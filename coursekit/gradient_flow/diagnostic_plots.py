@@ -32,7 +32,8 @@ def tanh_histograms(diag: Diagnostics, ax: Axes | None = None, bins: int = 40) -
     edges = np.linspace(-1, 1, bins + 1)
     centres = (edges[:-1] + edges[1:]) / 2
     drawn = []
-    for l, (a, sat, colour) in enumerate(zip(diag.activations, diag.saturated, layer_colours(len(diag.activations))), 1):
+    colours = layer_colours(len(diag.activations))
+    for l, (a, sat, colour) in enumerate(zip(diag.activations, diag.saturated, colours), 1):
         density, _ = np.histogram(a.reshape(-1).numpy(), bins=edges, density=True)
         drawn += ax.plot(centres, density, color=colour, lw=1.3, label=f"layer {l}: {100 * sat:.0f}% saturated")
     for side in (-1, 1):
@@ -60,34 +61,37 @@ def gradient_histograms(diag: Diagnostics, ax: Axes | None = None, bins: int = 4
     return drawn
 
 
-def grad_data_profile(diags: Sequence[Diagnostics], ax: Axes | None = None, labels: Sequence[str] | None = None) -> list:
+def grad_data_profile(diags: Sequence[Diagnostics], ax: Axes | None = None,
+                      labels: Sequence[str] | None = None) -> list:
     """std(dL/dW^[l]) / std(W^[l]) against the layer l, one line per network. Returns the Line2D list."""
     ax = axes_or_new(ax, (5, 3))
     drawn = []
     for i, d in enumerate(diags):
         label = labels[i] if labels is not None else f"gain {d.gain:.3g}"
         drawn += ax.plot(range(1, len(d.grad_data) + 1), d.grad_data, "o-", ms=3, label=label)
-    ax.set(yscale="log", xlabel="layer l", ylabel="grad:data  std(dL/dW)/std(W)")
+    ax.set(yscale="log", xlabel="layer l", ylabel="std(dL/dW) / std(W)")
     ax.set_xticks(range(1, len(diags[0].grad_data) + 1))
     ax.legend(fontsize=7)
     return drawn
 
 
 def update_data_curves(diag: Diagnostics, ax: Axes | None = None, *, mean_only: bool = False,
-                       label: str | None = None, guide: float = -3.0, **kwargs) -> list:
+                       label: str | None = None, guide: float = -3.0, smooth: int = 1, **kwargs) -> list:
     """log10(std(lr dL/dW^[l]) / std(W^[l])) against the training step, one line per layer (or their
-    mean over layers with ``mean_only``), and Karpathy's guide line at ``guide`` (-3). Returns the lines."""
+    mean over layers with ``mean_only``, then averaged over a sliding window of ``smooth`` steps,
+    drawn at the window's last step), and Karpathy's guide line at ``guide`` (-3). Returns the lines."""
     ax = axes_or_new(ax, (5, 3))
     ud = np.asarray(diag.update_data)  # (steps, L)
     if mean_only:
-        drawn = ax.plot(ud.mean(axis=1), lw=1.3, label=label, **kwargs)
+        mean = np.convolve(ud.mean(axis=1), np.ones(smooth) / smooth, mode="valid")
+        drawn = ax.plot(np.arange(smooth - 1, ud.shape[0]), mean, lw=1.3, label=label, **kwargs)
     else:
         drawn = []
         for l, colour in enumerate(layer_colours(ud.shape[1]), 1):
             drawn += ax.plot(ud[:, l - 1], color=colour, lw=1.1, label=f"layer {l}")
     if not any(line.get_label() == f"guide: 1e{guide:g}" for line in ax.lines):  # once per Axes
         ax.axhline(guide, color="k", ls="--", lw=1, label=f"guide: 1e{guide:g}")
-    ax.set(xlabel="training step", ylabel="update:data  log$_{10}$(std(lr·dL/dW)/std(W))")
+    ax.set(xlabel="training step", ylabel="log$_{10}$ std(lr·dL/dW) / std(W)")
     ax.legend(fontsize=7)
     return drawn
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-__all__ = ["ACTIVATIONS", "LEAKY_SLOPE", "INITS", "TOO_SMALL_STD", "TOO_LARGE_STD", "init_std", "MLPConfig", "Block", "DeepMLP",
-           "make_mlp"]
+__all__ = ["ACTIVATIONS", "LEAKY_SLOPE", "INITS", "TOO_SMALL_STD", "TOO_LARGE_STD", "init_std", "MLPConfig", "Block",
+           "DeepMLP", "make_mlp"]
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 LEAKY_SLOPE = 0.01  # leaky ReLU's slope for z < 0 (torch's default): a unit with z < 0 still passes 1% of the gradient
