@@ -4,7 +4,7 @@ Solution notebooks live in ``notebooks/solutions/`` and mark each solution with 
 ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines. ``exercise_version`` replaces each marked
 region by ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` (same indentation), removes the
 hidden tests (``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``, as nbgrader does), drops cells
-tagged ``solution-only``, adds a short "exercise version" note after the title, records the lesson
+tagged ``solution-only`` and nbgrader's cell metadata, adds a short "exercise version" note after the title, records the lesson
 in the notebook metadata (``metadata.coursekit.lesson``, which the grader reads) and clears every
 output. ``python -m coursekit exercises`` writes them to ``notebooks/`` and then executes them, so
 their stored outputs are real ("not implemented yet", then the reference's results).
@@ -112,6 +112,7 @@ def exercise_version(solution: dict[str, Any], lesson: str) -> dict[str, Any]:
     cells = learner_cells(nb.get("cells", []), lesson, graded)
     for i, cell in enumerate(cells):
         cell.pop("id", None)
+        cell.get("metadata", {}).pop("nbgrader", None)  # nbgrader's users hand out nbgrader's own release
         if cell.get("cell_type") == "code":
             where = f"{lesson}, cell {i}"
             cell["source"] = strip_hidden_tests(strip_solutions(_source(cell), where), where)

@@ -34,10 +34,11 @@ import torch
 
 from . import registry
 from .catalogue import topic_of
+from .forkserver import ForkServer, ServerGone
 from ..exercise import Case, Exercise, matching_mistakes, outputs_match
 from .submission import SubmissionError, code_cells, is_unchanged_stub, program_for
 
-__all__ = ["Limits", "ExerciseScore", "score_cases", "SubmissionReport", "grade_notebook", "grade_cells", "grade_many", "write_gradebook",
+__all__ = ["Limits", "ExerciseScore", "score_cases", "start_server", "run_in_sandbox", "SubmissionReport", "grade_notebook", "grade_cells", "grade_many", "write_gradebook",
            "lesson_exercises", "lessons", "sandbox_command"]
 
 
@@ -178,10 +179,9 @@ def _is_timeout(stopped: str | None) -> bool:
     return bool(stopped) and ("did not finish within" in stopped or "s of CPU time" in stopped)
 
 
-def _death(process: subprocess.Popen, timed_out: str | None, limits: Limits) -> str:
+def _death(code: int | None, timed_out: str | None, limits: Limits) -> str:
     if timed_out:
         return timed_out
-    code = process.returncode
     if code is not None and code < 0:
         sig = -code
         if sig == signal.SIGXCPU:
@@ -203,35 +203,49 @@ def _load(path: Path) -> Any:
         return {"kind": "error", "message": f"the grader could not read this output ({type(exc).__name__})"}
 
 
-def run_in_sandbox(request: dict[str, Any], command: list[str], limits: Limits) -> tuple[dict, list, str | None, dict]:
-    """Start a sandbox on ``request``; returns (load status, per-case outcomes, why it stopped
-    early or None, the protections the sandbox reports having applied)."""
+def _launch_process(directory: Path, command: list[str], limits: Limits) -> tuple[int | None, str | None]:
+    """One sandbox process for one exercise: (its exit code, why it was stopped or None)."""
+    log = open(directory / "output.log", "wb")
+    try:
+        process = subprocess.Popen([*command, str(directory)], cwd=directory, env=_environment(directory),
+                                   stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    finally:
+        log.close()
+    timed_out = None
+    try:
+        start = time.monotonic()
+        while not (directory / "ready").exists() and process.poll() is None:
+            if time.monotonic() - start > limits.startup:
+                timed_out = f"the sandbox did not start within {limits.startup:g} s (machine overloaded?)"
+                break
+            time.sleep(0.05)
+        if timed_out is None:
+            try:
+                process.wait(timeout=limits.timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = f"it did not finish within {limits.timeout:g} s"
+    finally:
+        _kill(process)
+    return process.returncode, timed_out
+
+
+def run_in_sandbox(request: dict[str, Any], command: list[str], limits: Limits,
+                   server: ForkServer | None = None) -> tuple[dict, list, str | None, dict]:
+    """Run a sandbox on ``request`` (forked from ``server`` when one is given and alive, else its
+    own process); returns (load status, per-case outcomes, why it stopped early or None, the
+    protections the sandbox reports having applied)."""
     with tempfile.TemporaryDirectory(prefix="coursekit-grade-") as tmp:
         directory = Path(tmp)
         directory.chmod(0o700)
         torch.save({**request, "memory_bytes": limits.memory_mb << 20, "cpu_seconds": limits.cpu_seconds,
                     "file_bytes": limits.file_mb << 20}, directory / "request.pt")
-        log = open(directory / "output.log", "wb")
+        code, timed_out = None, None
         try:
-            process = subprocess.Popen([*command, str(directory)], cwd=directory, env=_environment(directory),
-                                       stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
-        finally:
-            log.close()
-        timed_out = None
-        try:
-            start = time.monotonic()
-            while not (directory / "ready").exists() and process.poll() is None:
-                if time.monotonic() - start > limits.startup:
-                    timed_out = f"the sandbox did not start within {limits.startup:g} s (machine overloaded?)"
-                    break
-                time.sleep(0.05)
-            if timed_out is None:
-                try:
-                    process.wait(timeout=limits.timeout)
-                except subprocess.TimeoutExpired:
-                    timed_out = f"it did not finish within {limits.timeout:g} s"
-        finally:
-            _kill(process)
+            if server is None:
+                raise ServerGone("no fork server")
+            code, timed_out = server.launch(directory, limits.startup, limits.timeout)
+        except ServerGone:
+            code, timed_out = _launch_process(directory, command, limits)
         results = directory / "results"
         saved = _load(results / "protections.pt")
         protections = saved.get("protections", {}) if isinstance(saved, dict) else {}
@@ -240,11 +254,25 @@ def run_in_sandbox(request: dict[str, Any], command: list[str], limits: Limits) 
         outcomes = [_load(results / f"case_{i}.pt") for i in range(len(request["cases"]))]
         stopped = None
         if not load or any(o is None for o in outcomes):
-            stopped = _death(process, timed_out, limits)
+            stopped = _death(code, timed_out, limits)
             if timed_out and "did not start" in timed_out:
                 tail = (directory / "output.log").read_bytes()[-500:].decode("utf-8", "replace").strip()
                 stopped = f"{timed_out}; the sandbox printed: {tail}"
         return load, outcomes, stopped, protections
+
+
+def start_server(command: list[str]) -> ForkServer | None:
+    """A fork server in the sandbox's network namespace (``command``'s ``unshare`` prefix), or None
+    when it cannot start (the grader then starts one process per exercise)."""
+    base = ["-m", "coursekit.grading.sandbox"]
+    prefix = command[: len(command) - len(base) - 1] if command[-len(base):] == base else None
+    if prefix is None:
+        return None  # a custom sandbox command: run it as given
+    home = Path(tempfile.mkdtemp(prefix="coursekit-forkserver-"))
+    try:
+        return ForkServer(prefix, _environment(home), home)
+    except (ServerGone, OSError):
+        return None
 
 
 # ---- scoring -----------------------------------------------------------------------------------
@@ -346,8 +374,9 @@ def _case_passed(exercise: Exercise, case: Case, args: tuple, kwargs: dict, outc
 
 
 def grade_exercise(exercise: Exercise, cells: list[str], passed: set[str], command: list[str],
-                   limits: Limits) -> ExerciseScore:
-    """Score one exercise of a submission (its code cells) in a sandbox."""
+                   limits: Limits, server: ForkServer | None = None) -> ExerciseScore:
+    """Score one exercise of a submission (its code cells) in a sandbox (forked from ``server``
+    when one is given)."""
     start = time.perf_counter()
     cases = [*exercise.cases, *exercise.hidden]
     score = ExerciseScore(exercise.name, exercise.lesson, 0.0, exercise.points, "failed", total=len(cases))
@@ -365,7 +394,7 @@ def grade_exercise(exercise: Exercise, cells: list[str], passed: set[str], comma
     inputs = [case.make() for case in cases]
     request = {"name": exercise.name, "topic": topic_of(exercise.name), "prelude": list(program.prelude), "target": program.target,
                "cases": inputs, "passed": sorted(passed)}
-    load, outcomes, stopped, protections = run_in_sandbox(request, command, limits)
+    load, outcomes, stopped, protections = run_in_sandbox(request, command, limits, server)
     score.protections = protections
     status = load.get("status", {}) if isinstance(load.get("status"), dict) else {}
     violations = _violations(load, outcomes)
@@ -387,12 +416,25 @@ def grade_exercise(exercise: Exercise, cells: list[str], passed: set[str], comma
 
 
 def grade_cells(cells: list[str], lesson: str, *, limits: Limits = Limits(),
-                command: list[str] | None = None, label: str = "submission") -> SubmissionReport:
-    """Grade the code cells of one submission against ``lesson``'s exercises."""
+                command: list[str] | None = None, label: str = "submission",
+                server: ForkServer | None = None) -> SubmissionReport:
+    """Grade the code cells of one submission against ``lesson``'s exercises. Without a
+    ``command`` (the default sandbox) or a ``server``, a fork server is started for this
+    submission when its second exercise needs a sandbox."""
+    own = command is None and server is None
     if command is None:
         command, network = sandbox_command()
     else:
         network = "as given"
+    try:
+        return _grade_cells(cells, lesson, limits, command, label, server, network, own)
+    finally:
+        if own and server is not None:
+            server.close()
+
+
+def _grade_cells(cells: list[str], lesson: str, limits: Limits, command: list[str], label: str,
+                 server: ForkServer | None, network: str, own: bool) -> SubmissionReport:
     report = SubmissionReport(label, lesson, protections={"network": network})
     exercises = lesson_exercises(lesson)
 
@@ -401,8 +443,15 @@ def grade_cells(cells: list[str], lesson: str, *, limits: Limits = Limits(),
         return cells.index(program.target) if program.target is not None else len(cells)
 
     passed: set[str] = set()
+    sandboxed = 0
     for exercise in sorted(exercises, key=position):
-        score = grade_exercise(exercise, cells, passed, command, limits)
+        program = program_for(cells, exercise.name)
+        needs_sandbox = program.target is not None and not is_unchanged_stub(program.target, exercise.name)
+        if needs_sandbox:
+            sandboxed += 1
+            if own and server is None and sandboxed == 2:
+                server = start_server(command)
+        score = grade_exercise(exercise, cells, passed, command, limits, server)
         if score.status == "passed":
             passed.add(exercise.name)  # later exercises may use it, as the lesson's cells do
         report.exercises.append(score)
@@ -410,7 +459,7 @@ def grade_cells(cells: list[str], lesson: str, *, limits: Limits = Limits(),
 
 
 def grade_notebook(path: str | Path, *, lesson: str | None = None, limits: Limits = Limits(),
-                   command: list[str] | None = None) -> SubmissionReport:
+                   command: list[str] | None = None, server: ForkServer | None = None) -> SubmissionReport:
     """Grade one submitted notebook. Never raises because of the submission: problems with it
     become ``report.error`` or per-exercise feedback."""
     import json
@@ -433,7 +482,7 @@ def grade_notebook(path: str | Path, *, lesson: str | None = None, limits: Limit
         report.lesson = lesson
         report.error = f"lesson {lesson!r} has no graded exercises; the graded lessons are {known}"
         return report
-    return grade_cells(cells, lesson, limits=limits, command=command, label=str(path))
+    return grade_cells(cells, lesson, limits=limits, command=command, label=str(path), server=server)
 
 
 # ---- batches -----------------------------------------------------------------------------------
@@ -455,10 +504,12 @@ def grade_many(paths: list[str | Path], *, lesson: str | None = None, limits: Li
     from concurrent.futures import ThreadPoolExecutor
 
     command, network = sandbox_command()
+    paths = submissions_in(paths)
+    server = start_server(command) if paths else None  # torch and coursekit loaded once for the batch
 
     def one(path: Path) -> SubmissionReport:
         try:
-            report = grade_notebook(path, lesson=lesson, limits=limits, command=command)
+            report = grade_notebook(path, lesson=lesson, limits=limits, command=command, server=server)
         except Exception as exc:  # noqa: BLE001  a grader bug must not stop the batch
             report = SubmissionReport(str(path), lesson, error=f"grader error: {type(exc).__name__}: {exc}"[:400])
         report.protections.setdefault("network", network)
@@ -467,8 +518,12 @@ def grade_many(paths: list[str | Path], *, lesson: str | None = None, limits: Li
         return report
 
     # Threads only wait on sandbox processes, so they overlap well despite the GIL.
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(one, submissions_in(paths)))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return list(pool.map(one, paths))
+    finally:
+        if server is not None:
+            server.close()
 
 
 def write_gradebook(reports: list[SubmissionReport], path: str | Path) -> None:
