@@ -13,7 +13,7 @@ import torch
 from coursekit.gradient_flow import MLPConfig, make_mlp, sample_batch, train_mlp
 from coursekit.gradient_flow.analysis import single_thread
 from coursekit.gradient_flow.diagnostic_plots import (clipping_histograms, grad_data_profile, gradient_histograms,
-                                                      tanh_histograms, update_data_curves)
+                                                      moving_average, tanh_histograms, update_data_curves)
 from coursekit.gradient_flow.diagnostics import (accuracy, dead_fraction, distinct_units, fill_weights_, gain_mlp,
                                                  grad_data_ratio, karpathy_diagnostics, layer_means_during_training,
                                                  saturated_share, sgd_steps, uniform_standard_init_,
@@ -178,3 +178,9 @@ def test_diagnostic_plots_draw_headless(xy):
     assert len(patches) > 0 and any("50% of steps clipped" in t.get_text() for t in axes[4].get_legend().get_texts())
     plt.close(fig)
     assert accuracy(make_mlp(MLPConfig(depth=2, width=8)), x, y) <= 1.0
+
+
+def test_moving_average_on_numbers():
+    assert moving_average([1.0, 2.0, 3.0, 6.0], 2).tolist() == [1.5, 2.5, 4.5]
+    with pytest.raises(ValueError, match="window"):
+        moving_average([1.0], 2)

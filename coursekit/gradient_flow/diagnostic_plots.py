@@ -13,8 +13,15 @@ from matplotlib.axes import Axes
 from ..plots import axes_or_new
 from .diagnostics import TANH_SATURATION, Diagnostics
 
-__all__ = ["layer_colours", "tanh_histograms", "gradient_histograms", "grad_data_profile", "update_data_curves",
+__all__ = ["moving_average", "layer_colours", "tanh_histograms", "gradient_histograms", "grad_data_profile", "update_data_curves",
            "clipping_histograms"]
+
+
+def moving_average(values: Sequence[float], window: int) -> np.ndarray:
+    """Means of ``window`` consecutive values: out[i] = mean(values[i : i + window]), len(values) - window + 1 of them."""
+    if not 1 <= window <= len(values):
+        raise ValueError(f"window must be between 1 and len(values) = {len(values)}, got {window}")
+    return np.convolve(np.asarray(values, dtype=float), np.ones(window) / window, mode="valid")
 
 
 def layer_colours(count: int) -> list:
@@ -83,7 +90,7 @@ def update_data_curves(diag: Diagnostics, ax: Axes | None = None, *, mean_only: 
     ax = axes_or_new(ax, (5, 3))
     ud = np.asarray(diag.update_data)  # (steps, L)
     if mean_only:
-        mean = np.convolve(ud.mean(axis=1), np.ones(smooth) / smooth, mode="valid")
+        mean = moving_average(ud.mean(axis=1), smooth)
         drawn = ax.plot(np.arange(smooth - 1, ud.shape[0]), mean, lw=1.3, label=label, **kwargs)
     else:
         drawn = []
