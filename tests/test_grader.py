@@ -188,3 +188,71 @@ def test_unknown_lesson_is_an_error_not_a_crash(tmp_path):
     assert later.lesson == "10_next_course" and "has no graded exercises" in later.error and later.max_points == 0
     setup = grade_notebook(ROOT / "notebooks" / "00_setup_check.ipynb")  # the toy relu, shown solved
     assert setup.lesson == "00_setup_check" and setup.points == setup.max_points == 1, setup.summary()
+
+
+# ---- the grader's own robustness against what a submission leaves or names (issue #19) ----------
+def test_a_hidden_case_never_reports_text_the_submission_controls(tmp_path):
+    # The exception's class name carries the hidden input's shape out; the grader names only built-ins.
+    leak = ("def gram_matrix(a):\n    if a.shape[0] > 1:\n"
+            "        raise type('Shape_' + '_'.join(map(str, a.shape)), (Exception,), {})('secret ' + str(a.sum()))\n"
+            "    F = a.reshape(a.shape[0], a.shape[1], -1)\n    return F @ F.transpose(1, 2)\n")
+    score = grade_notebook(notebook(tmp_path / "01_x.ipynb", leak), limits=FAST).exercises[0]
+    hidden = [f for f in score.feedback if f.startswith("hidden test")]
+    assert hidden and all("Shape_" not in f and "secret" not in f for f in hidden)
+    assert any(f.endswith("raised an exception") for f in hidden)
+
+
+def test_a_notebook_whose_metadata_names_another_lesson_is_an_error(tmp_path):
+    path = notebook(tmp_path / "01_channel_correlations.ipynb", GRAM_OK, lesson="02_style_cost")
+    report = grade_notebook(path, limits=FAST)
+    assert report.exercises == [] and "metadata says lesson '02_style_cost'" in report.error
+    assert grade_notebook(path, lesson="01_channel_correlations", limits=FAST).exercises  # --lesson decides
+
+
+def test_a_huge_cell_is_refused_before_it_is_parsed(tmp_path):
+    report = grade_notebook(notebook(tmp_path / "01_x.ipynb", "x = 1\n" * 50_000 + GRAM_OK), limits=FAST)
+    assert report.exercises == [] and "over the grader's limit" in report.error
+
+
+def test_a_file_name_that_is_not_utf8_does_not_break_the_batch(tmp_path):
+    import os
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    name = os.fsdecode(b"01_\xff\xfe.ipynb")
+    notebook(folder / name, GRAM_OK)
+    lines = []
+    reports = grade_many([folder], limits=FAST, progress=lines.append)
+    assert len(reports) == 1 and reports[0].exercises[0].points == 2
+    assert "\\xff" in reports[0].submission and lines and lines[0].encode("utf-8")
+
+
+def test_an_output_file_that_is_a_fifo_or_a_link_is_refused_without_waiting(tmp_path):
+    import os
+
+    from coursekit.grading.grader import _load
+
+    os.mkfifo(tmp_path / "case_0.pt")
+    (tmp_path / "case_1.pt").symlink_to("/etc/passwd")
+    assert _load(tmp_path / "case_0.pt")["kind"] == "error"  # returns at once: no reader blocks on it
+    assert _load(tmp_path / "case_1.pt")["kind"] == "error"
+    assert _load(tmp_path / "missing.pt") is None
+
+
+def test_a_folder_tree_of_any_depth_is_removed(tmp_path):
+    import os
+
+    from coursekit.grading.grader import _remove_tree
+
+    top = tmp_path / "sandbox"
+    top.mkdir()
+    os.chdir(top)
+    try:
+        for _ in range(3000):  # deeper than Python's recursion limit
+            os.mkdir("d")
+            os.chdir("d")
+        os.chmod(".", 0)
+    finally:
+        os.chdir(tmp_path)
+    _remove_tree(top)
+    assert not top.exists()

@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,7 @@ from . import registry
 from .catalogue import topic_of
 from .forkserver import ForkServer, ServerGone
 from ..exercise import Case, Exercise, matching_mistakes, outputs_match
-from .submission import SubmissionError, code_cells, is_unchanged_stub, program_for
+from .submission import MAX_NOTEBOOK_BYTES, SubmissionError, code_cells, is_unchanged_stub, program_for
 
 __all__ = ["Limits", "ExerciseScore", "score_cases", "start_server", "run_in_sandbox", "SubmissionReport", "grade_notebook", "grade_cells", "grade_many", "write_gradebook",
            "lesson_exercises", "lessons", "sandbox_command"]
@@ -193,14 +194,29 @@ def _death(code: int | None, timed_out: str | None, limits: Limits) -> str:
     return f"the process exited (exit code {code}) before finishing"
 
 
+MAX_OUTPUT_BYTES = 256 << 20  # one case's output file
+
+
 def _load(path: Path) -> Any:
-    """An output written by the sandbox: plain tensors and containers only (no code runs)."""
-    if not path.exists():
-        return None
+    """An output written by the sandbox: plain tensors and containers only (no code runs), read
+    from a regular file opened without following links and without blocking (a FIFO or a device
+    in its place cannot hang the grader), at most MAX_OUTPUT_BYTES."""
     try:
-        return torch.load(path, weights_only=True)
-    except Exception as exc:  # noqa: BLE001  corrupt or hostile file
-        return {"kind": "error", "message": f"the grader could not read this output ({type(exc).__name__})"}
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return {"kind": "error", "message": "the grader could not read this output (not a regular file)"}
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return {"kind": "error", "message": "the grader could not read this output (not a regular file)"}
+        if info.st_size > MAX_OUTPUT_BYTES:
+            return {"kind": "error", "message": f"the output is over the grader's {MAX_OUTPUT_BYTES >> 20} MB limit"}
+        try:
+            return torch.load(f, weights_only=True)
+        except Exception as exc:  # noqa: BLE001  corrupt or hostile file
+            return {"kind": "error", "message": f"the grader could not read this output ({type(exc).__name__})"}
 
 
 def _launch_process(directory: Path, command: list[str], limits: Limits) -> tuple[int | None, str | None]:
@@ -234,31 +250,51 @@ def run_in_sandbox(request: dict[str, Any], command: list[str], limits: Limits,
     """Run a sandbox on ``request`` (forked from ``server`` when one is given and alive, else its
     own process); returns (load status, per-case outcomes, why it stopped early or None, the
     protections the sandbox reports having applied)."""
-    with tempfile.TemporaryDirectory(prefix="coursekit-grade-") as tmp:
-        directory = Path(tmp)
-        directory.chmod(0o700)
-        torch.save({**request, "memory_bytes": limits.memory_mb << 20, "cpu_seconds": limits.cpu_seconds,
-                    "file_bytes": limits.file_mb << 20}, directory / "request.pt")
-        code, timed_out = None, None
-        try:
-            if server is None:
-                raise ServerGone("no fork server")
-            code, timed_out = server.launch(directory, limits.startup, limits.timeout)
-        except ServerGone:
-            code, timed_out = _launch_process(directory, command, limits)
-        results = directory / "results"
-        saved = _load(results / "protections.pt")
-        protections = saved.get("protections", {}) if isinstance(saved, dict) else {}
-        load = _load(results / "load.pt")
-        load = load if isinstance(load, dict) else {}
-        outcomes = [_load(results / f"case_{i}.pt") for i in range(len(request["cases"]))]
-        stopped = None
-        if not load or any(o is None for o in outcomes):
-            stopped = _death(code, timed_out, limits)
-            if timed_out and "did not start" in timed_out:
-                tail = (directory / "output.log").read_bytes()[-500:].decode("utf-8", "replace").strip()
-                stopped = f"{timed_out}; the sandbox printed: {tail}"
-        return load, outcomes, stopped, protections
+    directory = Path(tempfile.mkdtemp(prefix="coursekit-grade-"))  # mode 0700
+    try:
+        return _run_in(directory, request, command, limits, server)
+    finally:
+        _remove_tree(directory)
+
+
+def _remove_tree(directory: Path) -> None:
+    """Remove a sandbox's folder whatever the submission left in it: coreutils walk a tree of any
+    depth without recursion (Python's rmtree recurses), never follow links, stay on one file
+    system, and get back into folders whose permissions the submission took away."""
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "timeout": 300}
+    try:
+        subprocess.run(["chmod", "-R", "u+rwx", "--", str(directory)], **quiet)
+        subprocess.run(["rm", "-rf", "--one-file-system", "--", str(directory)], **quiet)
+    except (OSError, subprocess.SubprocessError):
+        pass
+    if directory.exists():
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _run_in(directory: Path, request: dict[str, Any], command: list[str], limits: Limits,
+            server: ForkServer | None) -> tuple[dict, list, str | None, dict]:
+    torch.save({**request, "memory_bytes": limits.memory_mb << 20, "cpu_seconds": limits.cpu_seconds,
+                "file_bytes": limits.file_mb << 20}, directory / "request.pt")
+    code, timed_out = None, None
+    try:
+        if server is None:
+            raise ServerGone("no fork server")
+        code, timed_out = server.launch(directory, limits.startup, limits.timeout)
+    except ServerGone:
+        code, timed_out = _launch_process(directory, command, limits)
+    results = directory / "results"
+    saved = _load(results / "protections.pt")
+    protections = saved.get("protections", {}) if isinstance(saved, dict) else {}
+    load = _load(results / "load.pt")
+    load = load if isinstance(load, dict) else {}
+    outcomes = [_load(results / f"case_{i}.pt") for i in range(len(request["cases"]))]
+    stopped = None
+    if not load or any(o is None for o in outcomes):
+        stopped = _death(code, timed_out, limits)
+        if timed_out and "did not start" in timed_out:
+            tail = (directory / "output.log").read_bytes()[-500:].decode("utf-8", "replace").strip()
+            stopped = f"{timed_out}; the sandbox printed: {tail}"
+    return load, outcomes, stopped, protections
 
 
 def start_server(command: list[str]) -> ForkServer | None:
@@ -295,6 +331,21 @@ def _coarse(reason: str) -> str:
                     r"|returned -?[\d.e+-]+, which is not within \d+% of the answer", reason):
         return where + reason
     return where + "returned wrong values"
+
+
+MAX_FEEDBACK = 400  # characters of one feedback line: a submission's exception text can be huge
+
+
+def _hidden_error(message: str) -> str:
+    """What a hidden case raised, as the grader words it: the name of a built-in exception or
+    "an exception", never text the submission controls (a message, a made-up class name)."""
+    import builtins
+
+    name = message.removeprefix("raised ").split(":")[0].split(" (at line")[0].strip()
+    known = getattr(builtins, name, None)
+    if isinstance(known, type) and issubclass(known, BaseException):
+        return f"raised {name}"
+    return "raised an exception"
 
 
 def _violations(load: dict, outcomes: list[Any]) -> list[str]:
@@ -357,8 +408,8 @@ def _case_passed(exercise: Exercise, case: Case, args: tuple, kwargs: dict, outc
     if kind != "value":
         message = str(outcome.get("message", "failed")) if isinstance(outcome, dict) else "failed"
         if hidden:
-            message = message.split(":")[0].split(" (at line")[0]  # the exception's type only
-        score.feedback.append(f"{label}: {message}")
+            message = _hidden_error(message)
+        score.feedback.append(f"{label}: {message[:MAX_FEEDBACK]}")
         return False
     got = outcome.get("value")
     if isinstance(got, dict) and "__unsupported__" in got:
@@ -465,14 +516,22 @@ def grade_notebook(path: str | Path, *, lesson: str | None = None, limits: Limit
     import json
 
     path = Path(path)
-    report = SubmissionReport(str(path), lesson)
+    report = SubmissionReport(_printable(str(path)), lesson)
     try:
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            raise SubmissionError(f"the file is over the grader's {MAX_NOTEBOOK_BYTES >> 20} MB limit")
         nb = json.loads(path.read_text(encoding="utf-8"))
         cells = code_cells(nb, str(path))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, SubmissionError) as exc:
         report.error = f"not a readable notebook: {str(exc)[:300]}"
         return report
     known = sorted(lessons())
+    if lesson is None:
+        named, noted = _lesson_of(path, {}, known), _lesson_of(path, nb, known)
+        if re.match(r"\d\d_", path.name) and named in known and noted != named:
+            report.error = (f"the notebook's metadata says lesson {noted!r} but its file name says {named!r}; "
+                            f"rename the file or pass --lesson to say which lesson it is")
+            return report
     lesson = lesson or _lesson_of(path, nb, known)
     if lesson is None:
         report.error = (f"cannot tell which lesson this is (no coursekit metadata, no known NN_ prefix); "
@@ -482,7 +541,16 @@ def grade_notebook(path: str | Path, *, lesson: str | None = None, limits: Limit
         report.lesson = lesson
         report.error = f"lesson {lesson!r} has no graded exercises; the graded lessons are {known}"
         return report
-    return grade_cells(cells, lesson, limits=limits, command=command, label=str(path), server=server)
+    return grade_cells(cells, lesson, limits=limits, command=command, label=report.submission, server=server)
+
+
+def _printable(text: str) -> str:
+    """A file name as text that any terminal and JSON file take (bytes that are not UTF-8 escaped)."""
+    try:
+        raw = os.fsencode(text)  # the file name's own bytes (undecodable ones were kept as surrogates)
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "backslashreplace")
+    return raw.decode("utf-8", "backslashreplace")
 
 
 # ---- batches -----------------------------------------------------------------------------------
@@ -511,7 +579,8 @@ def grade_many(paths: list[str | Path], *, lesson: str | None = None, limits: Li
         try:
             report = grade_notebook(path, lesson=lesson, limits=limits, command=command, server=server)
         except Exception as exc:  # noqa: BLE001  a grader bug must not stop the batch
-            report = SubmissionReport(str(path), lesson, error=f"grader error: {type(exc).__name__}: {exc}"[:400])
+            report = SubmissionReport(_printable(str(path)), lesson,
+                                      error=_printable(f"grader error: {type(exc).__name__}: {exc}"[:400]))
         report.protections.setdefault("network", network)
         if progress:
             progress(report.summary())

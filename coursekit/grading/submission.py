@@ -24,6 +24,10 @@ __all__ = ["Program", "SubmissionError", "code_cells", "program_for", "read_subm
            "is_unchanged_stub", "definitions"]
 
 
+MAX_CELL_CHARS = 200_000  # one code cell; the longest in the lessons is a few thousand
+MAX_NOTEBOOK_BYTES = 64 << 20  # a whole submitted notebook, outputs and figures included
+
+
 class SubmissionError(ValueError):
     """The submission cannot be read as a notebook."""
 
@@ -61,6 +65,9 @@ def code_cells(nb: object, label: str = "submission") -> list[str]:
         if isinstance(source, list):
             source = "".join(s for s in source if isinstance(s, str))
         if isinstance(source, str):
+            if len(source) > MAX_CELL_CHARS:  # parsing it would cost the grader gigabytes
+                raise SubmissionError(f"a code cell of {len(source):,} characters is over the grader's limit of "
+                                      f"{MAX_CELL_CHARS:,}; move data out of the notebook")
             sources.append(_strip_magics(source))
     return sources
 
