@@ -256,3 +256,45 @@ def test_a_folder_tree_of_any_depth_is_removed(tmp_path):
         os.chdir(tmp_path)
     _remove_tree(top)
     assert not top.exists()
+
+
+def test_sharded_grading_merges_into_the_same_gradebook_as_one_batch(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    answers = [GRAM_OK, "def gram_matrix(a):\n    return a\n", "def gram_matrix(a):\n    raise NotImplementedError()\n",
+               "def gram_matrix(a):\n    F = a[0].reshape(a.shape[1], -1)\n"
+               "    return (F @ F.T).unsqueeze(0).expand(a.shape[0], -1, -1)\n", GRAM_OK]
+    for i, answer in enumerate(answers):
+        (folder / f"student{i}").mkdir()
+        notebook(folder / f"student{i}" / "01_channel_correlations.ipynb", answer)
+    env = {**os.environ, "COURSEKIT_OFFLINE": "1"}
+    grade = [sys.executable, "-m", "coursekit", "grade", str(folder), "--quiet", "--timeout", "20"]
+    whole = subprocess.run([*grade, "--csv", str(tmp_path / "one.csv")], capture_output=True, text=True, env=env)
+    assert whole.returncode == 0, whole.stderr
+    shards = [subprocess.Popen([*grade, "--shard", f"{k}/3", "--json", str(tmp_path / f"part{k}.json")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env) for k in (1, 2, 3)]
+    assert all(p.wait(timeout=600) == 0 for p in shards), [p.stderr.read() for p in shards]
+    sizes = [len(json.loads((tmp_path / f"part{k}.json").read_text())) for k in (1, 2, 3)]
+    assert sorted(sizes) == [1, 2, 2]  # every submission in exactly one slice
+    merged = subprocess.run([sys.executable, "-m", "coursekit", "grade", "--merge",
+                             *[str(tmp_path / f"part{k}.json") for k in (1, 2, 3)], "--csv", str(tmp_path / "merged.csv")],
+                            capture_output=True, text=True, env=env)
+    assert merged.returncode == 0, merged.stderr
+    assert (tmp_path / "merged.csv").read_text() == (tmp_path / "one.csv").read_text()
+    rows = list(csv.reader((tmp_path / "one.csv").open()))
+    assert rows[0][-3] == "points" and [row[-3] for row in rows[1:]] == ["2.0", "0.0", "0.0", "1.0", "2.0"]
+
+
+def test_a_shard_is_checked_before_anything_is_graded():
+    from coursekit.grading.grader import shard_of
+
+    paths = [Path(f"s{i}.ipynb") for i in range(7)]
+    assert [len(shard_of(paths, f"{k}/3")) for k in (1, 2, 3)] == [3, 2, 2]
+    assert sorted(p for k in (1, 2, 3) for p in shard_of(paths, f"{k}/3")) == paths
+    for wrong in ("0/3", "4/3", "3", "a/b"):
+        with pytest.raises(ValueError, match="K/N"):
+            shard_of(paths, wrong)

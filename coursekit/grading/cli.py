@@ -4,6 +4,8 @@
     python -m coursekit exercises 02 05      # only lessons 02 and 05
     python -m coursekit exercises --check    # exit 1 if the committed exercise notebooks are out of sync
     python -m coursekit grade SUB.ipynb [SUB2.ipynb | FOLDER ...] --json report.json --csv gradebook.csv
+    python -m coursekit grade FOLDER --shard 2/8 --json part2.json   # the 2nd of 8 slices (array jobs)
+    python -m coursekit grade --merge part*.json --csv gradebook.csv --json report.json
     python -m coursekit nbgrader --write     # give the solution notebooks nbgrader's cell metadata and test cells
     python -m coursekit nbgrader --check     # exit 1 if a solution notebook is not in nbgrader's format
     python -m coursekit nbgrader --course DIR  # an nbgrader course folder: config + the lessons as one assignment
@@ -33,7 +35,8 @@ def add_commands(sub) -> None:
                        description="Each exercise runs in its own confined process (time, CPU, memory and file "
                                    "limits, no network, writes only to a temporary folder); outputs are compared "
                                    "with coursekit's reference in the grader's process.")
-    g.add_argument("submissions", nargs="+", help="notebooks, or folders searched for *.ipynb")
+    g.add_argument("submissions", nargs="+", help="notebooks, or folders searched for *.ipynb (with --merge: "
+                   "the JSON reports of the shards)")
     g.add_argument("--lesson", help="lesson stem such as 02_style_cost (default: from the notebook)")
     g.add_argument("--json", type=Path, help="write the full report (scores, reasons, hints) as JSON")
     g.add_argument("--csv", type=Path, help="write a gradebook: one row per submission")
@@ -42,6 +45,10 @@ def add_commands(sub) -> None:
     g.add_argument("--memory", type=int, default=4096, help="MiB of address space per exercise (default 4096)")
     g.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1; up to the CPU count)")
     g.add_argument("--quiet", action="store_true", help="print only the totals")
+    g.add_argument("--shard", metavar="K/N", help="grade only the K-th of N slices of the class (K from 1), e.g. in "
+                   "a Slurm job array or a Kubernetes Indexed Job; merge the slices' --json reports with --merge")
+    g.add_argument("--merge", action="store_true", help="read the shards' JSON reports (the SUBMISSIONS arguments) "
+                   "and write one gradebook (--csv) and one report (--json), as one batch would")
 
     n = sub.add_parser("nbgrader", help="nbgrader's cell format in the solution notebooks, and an nbgrader course",
                        description="Solution cells, locked cells and one autograder test cell per exercise "
@@ -82,10 +89,21 @@ def exercises(args: argparse.Namespace) -> int:
 def grade(args: argparse.Namespace) -> int:
     from .grader import Limits, grade_many, write_gradebook
 
-    limits = Limits(timeout=args.timeout, cpu_seconds=args.cpu, memory_mb=args.memory)
-    progress = None if args.quiet else print
-    reports = grade_many(args.submissions, lesson=args.lesson, limits=limits, progress=progress, jobs=args.jobs)
-    if not reports:
+    from .grader import read_reports, shard_of, submissions_in
+
+    if args.merge:
+        reports = read_reports(args.submissions)
+    else:
+        limits = Limits(timeout=args.timeout, cpu_seconds=args.cpu, memory_mb=args.memory)
+        progress = None if args.quiet else print
+        paths = submissions_in(args.submissions)
+        if args.shard:
+            paths = shard_of(paths, args.shard)
+        reports = grade_many(paths, lesson=args.lesson, limits=limits, progress=progress, jobs=args.jobs)
+        if args.shard and not reports:
+            print(f"shard {args.shard} has no submissions (the class is smaller than N)")
+            reports = []
+    if not reports and not args.shard:
         print("no notebooks found in " + ", ".join(args.submissions), file=sys.stderr)
         return 2
     for report in reports if args.quiet else ():

@@ -40,7 +40,7 @@ from ..exercise import Case, Exercise, matching_mistakes, outputs_match
 from .submission import MAX_NOTEBOOK_BYTES, SubmissionError, code_cells, is_unchanged_stub, program_for
 
 __all__ = ["Limits", "ExerciseScore", "score_cases", "start_server", "run_in_sandbox", "SubmissionReport", "grade_notebook", "grade_cells", "grade_many", "write_gradebook",
-           "lesson_exercises", "lessons", "sandbox_command"]
+           "lesson_exercises", "lessons", "sandbox_command", "shard_of", "read_reports", "submissions_in"]
 
 
 @dataclass(frozen=True)
@@ -593,6 +593,37 @@ def grade_many(paths: list[str | Path], *, lesson: str | None = None, limits: Li
     finally:
         if server is not None:
             server.close()
+
+
+def shard_of(paths: list[Path], shard: str) -> list[Path]:
+    """The K-th of N slices (``"K/N"``, K from 1) of a class's sorted submissions: every N-th one
+    from the K-th, so the slices are equal in size to within one and together hold each once."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", shard or "")
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise ValueError(f"--shard {shard!r}: write K/N with 1 <= K <= N, e.g. 2/8 (Slurm: "
+                         "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT with --array=1-N)")
+    k, n = int(match.group(1)), int(match.group(2))
+    return sorted(paths)[k - 1::n]
+
+
+def read_reports(paths: list[str | Path]) -> list[SubmissionReport]:
+    """The reports in the JSON files that ``coursekit grade --json`` wrote (for example one per
+    shard), as one batch sorted by submission; a submission in two files is an error."""
+    import json
+
+    reports: dict[str, SubmissionReport] = {}
+    for path in map(Path, paths):
+        try:
+            items = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: not a report written by `coursekit grade --json` ({exc})") from None
+        for item in items if isinstance(items, list) else []:
+            fields = {k: v for k, v in item.items() if k not in ("points", "max_points", "exercises")}
+            report = SubmissionReport(**fields, exercises=[ExerciseScore(**e) for e in item.get("exercises", [])])
+            if report.submission in reports:
+                raise ValueError(f"{report.submission} is in two reports; did two shards share a slice?")
+            reports[report.submission] = report
+    return [reports[k] for k in sorted(reports)]
 
 
 def write_gradebook(reports: list[SubmissionReport], path: str | Path) -> None:
