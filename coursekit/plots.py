@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from matplotlib.image import AxesImage
     from matplotlib.lines import Line2D
 
-__all__ = ["axes_or_new", "show_image", "show_images", "heatmap", "feature_maps", "loss_curves"]
+__all__ = ["axes_or_new", "show_image", "show_images", "heatmap", "feature_maps", "loss_curves", "moving_average"]
 
 
 def axes_or_new(ax: Axes | None, figsize: tuple[float, float] | None = None) -> Axes:
@@ -231,3 +231,16 @@ def _as_2d(matrix: Any, what: str) -> np.ndarray:
     if values.ndim != 2 or 0 in values.shape:
         raise ValueError(f"{what} has shape {values.shape}: expected a non-empty 2-D matrix (rows, cols).")
     return values
+
+
+def moving_average(values: Sequence[float], window: int) -> np.ndarray:
+    """Means of ``window`` consecutive values, out[i] = mean(values[i : i + window]): the 'valid'
+    part, len(values) - window + 1 of them. A window longer than the series is shortened to it
+    (one value, the mean of all); an empty series gives an empty array."""
+    if window < 1:
+        raise ValueError(f"window must be at least 1, got {window}")
+    v = np.asarray(values, dtype=np.float64)
+    if not len(v):
+        return v
+    window = min(window, len(v))
+    return np.convolve(v, np.ones(window) / window, mode="valid")

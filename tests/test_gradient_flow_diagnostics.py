@@ -183,4 +183,4 @@ def test_diagnostic_plots_draw_headless(xy):
 def test_moving_average_on_numbers():
     assert moving_average([1.0, 2.0, 3.0, 6.0], 2).tolist() == [1.5, 2.5, 4.5]
     with pytest.raises(ValueError, match="window"):
-        moving_average([1.0], 2)
+        moving_average([1.0], 0)

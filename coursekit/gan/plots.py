@@ -15,7 +15,7 @@ import torch
 from matplotlib.axes import Axes
 from torch import Tensor, nn
 
-from ..plots import axes_or_new
+from ..plots import axes_or_new, moving_average  # noqa: F401  (lesson 06 imports it from here)
 from .losses import generator_loss
 
 __all__ = ["decision_surface", "sample_grid", "moving_average", "discriminator_curves"]
@@ -91,13 +91,6 @@ def sample_grid(images: Tensor, *, nrow: int = 8, ax: Axes | None = None, title:
     if title:
         ax.set_title(title)
     return im
-
-
-def moving_average(values, window: int) -> Tensor:
-    """Mean of each run of ``window`` consecutive values ('valid' part only): (n - window + 1,)."""
-    v = torch.as_tensor(values, dtype=torch.float64)
-    window = max(1, min(window, len(v)))
-    return v.unfold(0, window, 1).mean(1) if len(v) else v
 
 
 def discriminator_curves(history: dict, *, ax: Axes | None = None, window: int = 20,

@@ -10,18 +10,11 @@ from typing import Sequence
 import numpy as np
 from matplotlib.axes import Axes
 
-from ..plots import axes_or_new
+from ..plots import axes_or_new, moving_average  # noqa: F401  (lesson 09 imports it from here)
 from .diagnostics import TANH_SATURATION, Diagnostics
 
 __all__ = ["moving_average", "layer_colours", "tanh_histograms", "gradient_histograms", "grad_data_profile", "update_data_curves",
            "clipping_histograms"]
-
-
-def moving_average(values: Sequence[float], window: int) -> np.ndarray:
-    """Means of ``window`` consecutive values: out[i] = mean(values[i : i + window]), len(values) - window + 1 of them."""
-    if not 1 <= window <= len(values):
-        raise ValueError(f"window must be between 1 and len(values) = {len(values)}, got {window}")
-    return np.convolve(np.asarray(values, dtype=float), np.ones(window) / window, mode="valid")
 
 
 def layer_colours(count: int) -> list:

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..accuracy import accuracy  # noqa: F401  (re-exported: lesson 09 imports it from here)
 from .analysis import single_thread
 from .mlp import DeepMLP, MLPConfig, make_mlp
 
@@ -23,16 +24,6 @@ __all__ = ["sgd_steps", "accuracy", "fill_weights_", "distinct_units", "dead_fra
            "karpathy_diagnostics", "uniform_standard_init_", "layer_means_during_training"]
 
 TANH_SATURATION = 0.97  # Karpathy's threshold: |tanh| > 0.97 means tanh' = 1 - t^2 < 0.06
-
-
-def accuracy(model: DeepMLP, x: Tensor, y: Tensor) -> float:
-    """Fraction of ``x`` (N, in_dim) classified as ``y`` (N,), in eval mode (batch norm's running statistics)."""
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        acc = float((model(x).argmax(1) == y).to(torch.float64).mean())
-    model.train(was_training)
-    return acc
 
 
 def sgd_steps(model: DeepMLP, x: Tensor, y: Tensor, *, steps: int, lr: float, batch_size: int = 64, seed: int = 0,

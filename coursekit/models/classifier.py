@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..accuracy import accuracy
 from ..digits import resize_digits, sklearn_digits
 
 __all__ = ["Digits", "load_digits_data", "shift_batch", "accuracy", "train_classifier"]
@@ -55,17 +56,6 @@ def shift_batch(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> 
     padded = F.pad(x, (max_shift,) * 4)
     offsets = torch.randint(0, 2 * max_shift + 1, (b, 2), generator=generator)
     return torch.stack([padded[i, :, dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(offsets.tolist())])
-
-
-@torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
-    """Fraction of ``x`` (N, C, H, W) classified as ``y`` (N,); the model is put back in its mode."""
-    was_training = model.training
-    model.eval()
-    correct = sum(int((model(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum())
-                  for i in range(0, len(y), batch_size))
-    model.train(was_training)
-    return correct / max(len(y), 1)
 
 
 def train_classifier(
