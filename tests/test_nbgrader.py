@@ -37,7 +37,6 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "notebooks" / "solutions"
 LESSONS = sorted(p.stem for p in SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
-LESSONS = LESSONS[:6]  # TEMP while 06-09 are being edited
 STUDENTS = ("solutions", "unmodified", "wrong")
 WHOLE = "01_channel_correlations"  # submitted whole, experiments included, by a fourth student
 # Two more students answer gram_matrix (2 points: value 1, batch independence 1) of lesson 01 only:

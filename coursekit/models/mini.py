@@ -23,7 +23,8 @@ __all__ = ["MiniConfig", "mini_cfgs", "make_mini_layers", "MiniNet", "build_mini
 
 # Feature entries: int c = 3x3 conv (padding 1) to c channels; (c, k, s, p) = k x k conv, stride s,
 # padding p; "M2" = MaxPool2d(2, 2); "M3" = MaxPool2d(3, 2) (overlapping, AlexNet §3.4);
-# "LRN" = LocalResponseNorm with AlexNet's n=5, alpha=1e-4, beta=0.75, k=2 (§3.3). Each conv has a ReLU.
+# "LRN" = LocalResponseNorm with AlexNet's n=5, alpha=1e-4, beta=0.75, k=2 (§3.3): PyTorch divides its alpha by
+# n and the paper does not, so the paper's alpha is alpha=5e-4 here. Each conv has a ReLU.
 LayerSpec = int | tuple[int, int, int, int] | str
 
 
@@ -61,7 +62,7 @@ def make_mini_layers(cfg: tuple[LayerSpec, ...], in_channels: int = 1) -> tuple[
         elif v == "M3":
             layers.append(nn.MaxPool2d(3, 2))
         elif v == "LRN":
-            layers.append(nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0))
+            layers.append(nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0))
         elif isinstance(v, int) and not isinstance(v, bool):
             layers += [nn.Conv2d(c, v, 3, padding=1), nn.ReLU()]
             c = v
