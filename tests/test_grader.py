@@ -246,6 +246,7 @@ def test_a_folder_tree_of_any_depth_is_removed(tmp_path):
 
     top = tmp_path / "sandbox"
     top.mkdir()
+    here = os.getcwd()  # the tests' working directory must come back: later tests use relative paths
     os.chdir(top)
     try:
         for _ in range(3000):  # deeper than Python's recursion limit
@@ -253,7 +254,7 @@ def test_a_folder_tree_of_any_depth_is_removed(tmp_path):
             os.chdir("d")
         os.chmod(".", 0)
     finally:
-        os.chdir(tmp_path)
+        os.chdir(here)
     _remove_tree(top)
     assert not top.exists()
 
