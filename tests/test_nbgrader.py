@@ -5,7 +5,8 @@ A temporary nbgrader course gets the solution notebooks as the source of one ass
 learner notebooks as coursekit's generator, with no solution or hidden test left. Three students
 then submit every graded lesson: the solutions, the unmodified release, and a wrong answer to every
 exercise. ``nbgrader autograde`` scores them, and each exercise's score must equal
-``coursekit grade``'s on the same files.
+``coursekit grade``'s on the same files (a wrong answer earns 0 or, where it is right in some
+property, that property's points, the same from both).
 
 To keep ``make test`` short, the submitted notebooks leave out the lessons' experiments (a student
 may delete cells; nbgrader only requires its grade cells): each keeps the solution and autograder
@@ -26,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from coursekit.grading import registry
-from coursekit.grading.generate import _cells, exercise_version
+from coursekit.grading.generate import _cells, strip_solutions
 from coursekit.grading.grader import grade_many
 from coursekit.grading.nbgrader_format import ASSIGNMENT, nbgrader_problems
 from coursekit.grading.submission import definitions
@@ -159,11 +160,14 @@ def test_generate_assignment_gives_coursekit_learner_notebooks(course):
         text = "\n".join(_source(c) for c in release["cells"])
         assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "add_hidden_cases" not in text
         solution = json.loads((SOLUTIONS / f"{lesson}.ipynb").read_text())
+        # Lines of a solution that the lesson's other code does not also contain must not reach learners.
+        elsewhere = "\n".join(strip_solutions(_source(c)) for c in solution["cells"] if c["cell_type"] == "code")
         for cell in solution["cells"]:
             if _nbgrader(cell).get("solution"):
                 body = _source(cell).split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
-                lines = [ln.strip() for ln in body.splitlines() if len(ln.strip()) > 12 and not ln.strip().startswith("#")]
-                assert not [ln for ln in lines if ln in text], f"{lesson}: solution text left in the release"
+                lines = {ln.strip() for ln in body.splitlines() if len(ln.strip()) > 12 and not ln.strip().startswith("#")}
+                leaked = [ln for ln in lines if ln in text and ln not in elsewhere]
+                assert not leaked, f"{lesson}: solution text left in the release: {leaked}"
 
 
 def _submit(course: Path) -> None:
@@ -218,4 +222,8 @@ def test_nbgrader_autograde_scores_equal_coursekit_grade(course):
             assert all(e.protections.get("landlock_abi", 0) == landlock_available() for e in report.exercises)
             assert all(e.protections.get("reference_disabled") is True for e in report.exercises)
     assert all(a == 0 for s, *_, a, _b, _m in rows if s == "unmodified"), table
-    assert all(a == 0 for s, *_, a, _b, _m in rows if s == "wrong"), table
+    # A wrong answer never earns full marks. Most earn 0; a step whose returned loss is off but whose
+    # parameter update is right, or a module whose layers are right but whose output is off, earns the
+    # groups that check what it got right (the grading's promise), and nbgrader gives the same.
+    assert all(a < m for s, *_, a, _b, m in rows if s == "wrong"), table
+    assert sum(a == 0 for s, *_, a, _b, _m in rows if s == "wrong") >= 0.8 * sum(s == "wrong" for s, *_ in rows), table
