@@ -230,13 +230,43 @@ def test_a_file_name_that_is_not_utf8_does_not_break_the_batch(tmp_path):
 def test_an_output_file_that_is_a_fifo_or_a_link_is_refused_without_waiting(tmp_path):
     import os
 
-    from coursekit.grading.grader import _load
+    from coursekit.grading import channel
 
-    os.mkfifo(tmp_path / "case_0.pt")
-    (tmp_path / "case_1.pt").symlink_to("/etc/passwd")
-    assert _load(tmp_path / "case_0.pt")["kind"] == "error"  # returns at once: no reader blocks on it
-    assert _load(tmp_path / "case_1.pt")["kind"] == "error"
-    assert _load(tmp_path / "missing.pt") is None
+    os.mkfifo(tmp_path / "case_0.json")
+    (tmp_path / "case_1.json").symlink_to("/etc/passwd")
+    assert channel.read(tmp_path, "case_0")["kind"] == "error"  # returns at once: no reader blocks on it
+    assert channel.read(tmp_path, "case_1")["kind"] == "error"
+    assert channel.read(tmp_path, "missing") is None
+
+
+def test_the_results_channel_carries_plain_data_and_nothing_else(tmp_path):
+    import pickle
+
+    import numpy as np
+    import torch
+
+    from coursekit.grading import channel
+
+    value = {"kind": "value", "value": (torch.arange(6.0).reshape(2, 3), [1, 2.5, None, "x"], {"a": torch.tensor([True])}),
+             "violations": []}
+    channel.write(value, tmp_path, "case_0")
+    back = channel.read(tmp_path, "case_0")
+    assert back["kind"] == "value" and isinstance(back["value"], tuple)
+    assert torch.equal(back["value"][0], value["value"][0]) and back["value"][1] == [1, 2.5, None, "x"]
+    assert torch.equal(back["value"][2]["a"], torch.tensor([True]))
+    # What a hostile sandbox could plant instead: a pickled object array, an array from another
+    # folder, a shape that lies, JSON nested a million deep, a file over the cap.
+    np.save(tmp_path / "case_1_0.npy", np.array([object()], dtype=object), allow_pickle=True)
+    (tmp_path / "case_1.json").write_text('{"__array__": "case_1_0.npy", "dtype": "float64", "shape": [1]}')
+    (tmp_path / "case_2.json").write_text('{"__array__": "../secret_0.npy", "dtype": "float64", "shape": [1]}')
+    np.save(tmp_path / "case_3_0.npy", np.zeros(4))
+    (tmp_path / "case_3.json").write_text('{"__array__": "case_3_0.npy", "dtype": "float64", "shape": [2]}')
+    (tmp_path / "case_4.json").write_text("[" * 1_000_000 + "]" * 1_000_000)
+    (tmp_path / "case_5.json").write_bytes(b" " * (channel.MAX_JSON_BYTES + 1))
+    (tmp_path / "case_6.json").write_bytes(pickle.dumps({"kind": "value"}))
+    for stem in ("case_1", "case_2", "case_3", "case_4", "case_5", "case_6"):
+        got = channel.read(tmp_path, stem)
+        assert isinstance(got, dict) and got["kind"] == "error", (stem, got)
 
 
 def test_a_folder_tree_of_any_depth_is_removed(tmp_path):

@@ -6,7 +6,8 @@
 2. builds the inputs of the public and the hidden cases here, and starts
    ``python -m coursekit.grading.sandbox`` (``coursekit.grading.sandbox``) with a wall clock,
    CPU-time, memory and file-size limits, no network and writes only to its own temporary folder;
-3. reads back only the outputs (``torch.load(weights_only=True)``: tensors, numbers, strings) and
+3. reads back only the outputs as plain data (``coursekit.grading.channel``: JSON and numpy arrays
+   read without pickle, from regular files, size-capped: tensors, numbers, strings) and
    compares them with coursekit's reference here, so monkeypatching torch or the checks, or printing
    a fake verdict, inside the submission changes nothing;
 4. awards each group of cases (the value, batch independence, numerical stability...) its points
@@ -22,7 +23,6 @@ import os
 import re
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
@@ -34,6 +34,7 @@ from typing import Any
 import torch
 
 from . import registry
+from . import channel
 from .catalogue import topic_of
 from .forkserver import ForkServer, ServerGone
 from ..exercise import Case, Exercise, matching_mistakes, outputs_match
@@ -194,31 +195,6 @@ def _death(code: int | None, timed_out: str | None, limits: Limits) -> str:
     return f"the process exited (exit code {code}) before finishing"
 
 
-MAX_OUTPUT_BYTES = 256 << 20  # one case's output file
-
-
-def _load(path: Path) -> Any:
-    """An output written by the sandbox: plain tensors and containers only (no code runs), read
-    from a regular file opened without following links and without blocking (a FIFO or a device
-    in its place cannot hang the grader), at most MAX_OUTPUT_BYTES."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return {"kind": "error", "message": "the grader could not read this output (not a regular file)"}
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            return {"kind": "error", "message": "the grader could not read this output (not a regular file)"}
-        if info.st_size > MAX_OUTPUT_BYTES:
-            return {"kind": "error", "message": f"the output is over the grader's {MAX_OUTPUT_BYTES >> 20} MB limit"}
-        try:
-            return torch.load(f, weights_only=True)
-        except Exception as exc:  # noqa: BLE001  corrupt or hostile file
-            return {"kind": "error", "message": f"the grader could not read this output ({type(exc).__name__})"}
-
-
 def _launch_process(directory: Path, command: list[str], limits: Limits) -> tuple[int | None, str | None]:
     """One sandbox process for one exercise: (its exit code, why it was stopped or None)."""
     log = open(directory / "output.log", "wb")
@@ -283,11 +259,12 @@ def _run_in(directory: Path, request: dict[str, Any], command: list[str], limits
     except ServerGone:
         code, timed_out = _launch_process(directory, command, limits)
     results = directory / "results"
-    saved = _load(results / "protections.pt")
+    saved = channel.read(results, "protections")
     protections = saved.get("protections", {}) if isinstance(saved, dict) else {}
-    load = _load(results / "load.pt")
+    protections = protections if isinstance(protections, dict) else {}
+    load = channel.read(results, "load")
     load = load if isinstance(load, dict) else {}
-    outcomes = [_load(results / f"case_{i}.pt") for i in range(len(request["cases"]))]
+    outcomes = [channel.read(results, f"case_{i}") for i in range(len(request["cases"]))]
     stopped = None
     if not load or any(o is None for o in outcomes):
         stopped = _death(code, timed_out, limits)

@@ -113,8 +113,8 @@ def _importing() -> bool:
 
 
 def plain(value: Any, depth: int = 0) -> Any:
-    """The output as tensors, numbers, strings and containers only, so the grader can read it
-    with ``torch.load(weights_only=True)``; anything else becomes an 'unsupported' marker."""
+    """The output as tensors, numbers, strings and containers only, so the grader can read it as
+    plain data (``coursekit.grading.channel``); anything else becomes an 'unsupported' marker."""
     import torch
 
     if depth > 8:
@@ -154,12 +154,6 @@ def _describe(exc: BaseException) -> str:
         return _short(describe_exception(exc))
     except Exception:  # a hostile exception whose str() itself raises
         return type(exc).__name__
-
-
-def _save(torch, obj: Any, path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def _disable_reference(reference: Any, name: str, guard: Guard) -> bool:
@@ -214,6 +208,7 @@ def run(directory: Path) -> int:
 
     from . import confine
     from .catalogue import topic_exercises
+    from .channel import write
 
     torch.set_num_threads(1)
     # ``python -m`` put the working folder (where the submission may write) on sys.path.
@@ -234,7 +229,7 @@ def run(directory: Path) -> int:
     import coursekit.grading as grading
 
     grading.check = _check_stub(set(request["passed"]))
-    _save(torch, {"protections": protections}, results / "protections.pt")
+    write({"protections": protections}, results, "protections")
     guard.active = True
 
     namespace: dict[str, Any] = {"__name__": "__main__"}
@@ -255,7 +250,7 @@ def run(directory: Path) -> int:
     fn = namespace.get(exercise.name)
     if status["kind"] == "ok" and not callable(fn):
         status = {"kind": "error", "message": f"after running the cell, {exercise.name} is not a function"}
-    _save(torch, {"status": status, "violations": list(guard.violations)}, results / "load.pt")
+    write({"status": status, "violations": list(guard.violations)}, results, "load")
     if status["kind"] != "ok":
         return 0
 
@@ -263,10 +258,10 @@ def run(directory: Path) -> int:
         outcome = case_outcome(exercise, fn, args, kwargs)
         outcome["violations"] = list(guard.violations)
         try:
-            _save(torch, outcome, results / f"case_{i}.pt")
+            write(outcome, results, f"case_{i}")
         except Exception as exc:  # noqa: BLE001  e.g. over the file-size limit
-            _save(torch, {"kind": "error", "message": f"the output could not be saved ({_describe(exc)})",
-                          "violations": list(guard.violations)}, results / f"case_{i}.pt")
+            write({"kind": "error", "message": f"the output could not be saved ({_describe(exc)})",
+                   "violations": list(guard.violations)}, results, f"case_{i}")
     return 0
 
 
