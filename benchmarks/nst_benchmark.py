@@ -14,6 +14,10 @@ two sides interleaved.
    settings (bounded L-BFGS-B, channels-last) minimises the same objective; wall-time ratio to reach
    the loss the tutorial ends with (and the best loss it saw).
 3. Slider change -> first refreshed preview at 128 px in lesson 04's panel (paper layers).
+
+Section 1 also measures the machine's ceiling in the same run (the objective's convolutions alone,
+forward plus input gradient, in each layout), reports the fraction of it each side reaches, for the
+tutorial's objective and the paper's, and where coursekit's evaluation spends its time by operator.
 """
 
 from __future__ import annotations
@@ -84,7 +88,77 @@ def identical_work(model, size: int, rounds: int, evals: int) -> dict[str, float
             for _ in range(evals):
                 ck_eval(fn)
             times[label].append((time.perf_counter() - start) / evals)
-    return {k: statistics.median(v) * 1000 for k, v in times.items()}
+    result = {k: statistics.median(v) * 1000 for k, v in times.items()}
+    result["ceiling"] = conv_ceiling(tmodel, content)
+    result["profile"] = operator_profile(lambda: ck_eval(ours["coursekit (default layout)"]))
+    return result
+
+
+def paper_objective(size: int, rounds: int) -> dict[str, float]:
+    """Lesson 04's defaults (the paper's rectified relu1_1 ... relu5_1 and relu4_2): ms per
+    evaluation, and the ceiling of the convolutions its extractor runs."""
+    content, style = images(size)
+    fx = default_extractor()
+    engine = StyleTransfer(content, style, fx)
+    loss_fn = engine.objective(TransferSettings(size=size), (1, 3, size, size))
+
+    def evaluate():
+        x = content.clone().requires_grad_(True)
+        loss_fn(x)["total"].sum().backward()
+
+    evaluate()
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        evaluate()
+        times.append(time.perf_counter() - start)
+    return {"ms": statistics.median(times) * 1000, "ceiling": conv_ceiling(fx, content)}
+
+
+def conv_ceiling(module: torch.nn.Module, x: torch.Tensor, rounds: int = 3) -> dict[str, float]:
+    """The machine's ceiling for an objective: its convolutions alone (each at the input shape it
+    sees when ``module`` runs on ``x``), forward plus the gradient with respect to their input, no
+    weight gradient, in NCHW and in channels-last. Returns milliseconds per layout and the work in
+    GFLOP (2 FLOPs per weight per output position, for the forward pass and again for the input
+    gradient)."""
+    convs: list[tuple[torch.nn.Conv2d, tuple[int, ...]]] = []
+    hooks = [m.register_forward_hook(lambda m, i, o: convs.append((m, tuple(i[0].shape), tuple(o.shape))))
+             for m in module.modules() if isinstance(m, torch.nn.Conv2d)]
+    with torch.no_grad():
+        module(x)
+    for h in hooks:
+        h.remove()
+    gflop = sum(2 * 2 * c.weight.numel() * out[2] * out[3] for c, _, out in convs) / 1e9
+    result = {"gflop": gflop}
+    for layout, fmt in (("NCHW", torch.contiguous_format), ("channels-last", torch.channels_last)):
+        layers = []
+        for conv, shape, _ in convs:
+            c = torch.nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding)
+            c.load_state_dict(conv.state_dict())
+            c.requires_grad_(False)
+            layers.append((c.to(memory_format=fmt), torch.randn(shape).contiguous(memory_format=fmt)))
+        times = []
+        for _ in range(rounds + 1):  # the first round warms up
+            start = time.perf_counter()
+            for c, xin in layers:
+                xin = xin.detach().requires_grad_(True)
+                y = c(xin)
+                y.backward(torch.ones_like(y))
+            times.append(time.perf_counter() - start)
+        result[layout] = statistics.median(times[1:]) * 1000
+    return result
+
+
+def operator_profile(fn, top: int = 8) -> list[tuple[str, float]]:
+    """Where one call of ``fn`` spends its time: the ``top`` operators by self CPU time, in %."""
+    from torch.profiler import ProfilerActivity, profile
+
+    fn()  # warm
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        fn()
+    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in events) or 1
+    return [(e.key, 100 * e.self_cpu_time_total / total) for e in events[:top]]
 
 
 def time_to_loss(model, size: int, steps: int) -> dict[str, float]:
@@ -144,9 +218,22 @@ def main() -> int:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; weights: {model.weights_source}")
 
     per_eval = identical_work(model, size, rounds=3 if args.quick else 5, evals=2 if args.quick else 4)
+    ceiling, profile = per_eval.pop("ceiling"), per_eval.pop("profile")
+    best = min(ceiling["NCHW"], ceiling["channels-last"])
     print(f"\n1. Identical work at {size} px (tutorial layers and weights), ms per evaluation:")
     for label, ms in per_eval.items():
-        print(f"   {label:<26} {ms:8.1f} ms   ratio {ms / per_eval['tutorial']:.2f}")
+        print(f"   {label:<26} {ms:8.1f} ms   ratio {ms / per_eval['tutorial']:.2f}   "
+              f"{100 * best / ms:5.1f} % of the ceiling")
+    print(f"   ceiling: its {ceiling['gflop']:.1f} GFLOP of convolutions alone (forward + input gradient) take "
+          f"{ceiling['NCHW']:.1f} ms in NCHW ({ceiling['gflop'] / ceiling['NCHW'] * 1e3:.0f} GFLOP/s) and "
+          f"{ceiling['channels-last']:.1f} ms channels-last ({ceiling['gflop'] / ceiling['channels-last'] * 1e3:.0f} GFLOP/s)")
+    print("   where coursekit's evaluation spends its time (self CPU): "
+          + ", ".join(f"{name} {share:.0f} %" for name, share in profile))
+    paper = paper_objective(size, rounds=3)
+    pbest = min(paper["ceiling"]["NCHW"], paper["ceiling"]["channels-last"])
+    print(f"   the paper's objective (lesson 04's defaults): {paper['ms']:.1f} ms per evaluation, "
+          f"{100 * pbest / paper['ms']:.1f} % of its ceiling ({paper['ceiling']['gflop']:.1f} GFLOP, "
+          f"NCHW {paper['ceiling']['NCHW']:.1f} ms, channels-last {paper['ceiling']['channels-last']:.1f} ms)")
 
     t = time_to_loss(model, size, steps)
     print(f"\n2. Time to the tutorial's loss at {size} px:")
