@@ -267,6 +267,13 @@ def test_the_results_channel_carries_plain_data_and_nothing_else(tmp_path):
     for stem in ("case_1", "case_2", "case_3", "case_4", "case_5", "case_6"):
         got = channel.read(tmp_path, stem)
         assert isinstance(got, dict) and got["kind"] == "error", (stem, got)
+    # One exercise's results share a budget: the same 32 KB array read back by many cases runs it out.
+    np.save(tmp_path / "case_7_0.npy", np.zeros(4096))
+    (tmp_path / "case_7.json").write_text('{"__array__": "case_7_0.npy", "dtype": "float64", "shape": [4096]}')
+    budget = [100_000]
+    first, second, third, fourth = (channel.read(tmp_path, "case_7", budget) for _ in range(4))
+    assert all(isinstance(r, torch.Tensor) for r in (first, second, third))
+    assert isinstance(fourth, dict) and "limit" in fourth["message"]
 
 
 def test_a_folder_tree_of_any_depth_is_removed(tmp_path):

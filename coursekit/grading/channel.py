@@ -7,7 +7,8 @@ code the sandbox could have planted:
 
 * every file is opened without following links and without blocking, and must be a regular file
   (a FIFO, a device or a link in its place is refused at once);
-* the JSON file and each array have a size cap, and so do all of one result's arrays together;
+* the JSON file and each array have a size cap, and so do all of one result's arrays together, and
+  all the results of one graded exercise;
 * an array's name must be ``STEM_K.npy`` (no other folder), it is read with
   ``numpy.load(allow_pickle=False)``, and its dtype and shape must be the ones the JSON declares;
 * nesting deeper than a result can have is refused.
@@ -25,10 +26,11 @@ import stat
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write", "read", "MAX_JSON_BYTES", "MAX_ARRAY_BYTES"]
+__all__ = ["write", "read", "MAX_JSON_BYTES", "MAX_ARRAY_BYTES", "MAX_EXERCISE_BYTES"]
 
 MAX_JSON_BYTES = 8 << 20
 MAX_ARRAY_BYTES = 256 << 20  # all arrays of one result together
+MAX_EXERCISE_BYTES = 512 << 20  # all arrays of all the results of one graded exercise
 MAX_DEPTH = 12
 DTYPES = ("float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool",
           "complex64", "complex128")
@@ -85,16 +87,17 @@ def _regular(path: Path, limit: int) -> bytes | None:
         if not stat.S_ISREG(info.st_mode):
             raise ValueError("not a regular file")
         if info.st_size > limit:
-            raise ValueError(f"over the grader's {limit >> 20} MB limit")
+            raise ValueError(f"over the grader's limit of {limit:,} bytes")
         data = f.read(limit + 1)
     if len(data) > limit:
-        raise ValueError(f"over the grader's {limit >> 20} MB limit")
+        raise ValueError(f"over the grader's limit of {limit:,} bytes")
     return data
 
 
-def read(directory: Path, stem: str) -> Any:
+def read(directory: Path, stem: str, budget: list[int] | None = None) -> Any:
     """What ``write`` saved as ``STEM``: None if the sandbox never wrote it, an error dict if it is
-    not what ``write`` writes."""
+    not what ``write`` writes. ``budget`` (a one-item list, shared by the results of one exercise)
+    is the number of array bytes all of them may still read; each result also has its own cap."""
     import numpy as np
     import torch
 
@@ -105,7 +108,8 @@ def read(directory: Path, stem: str) -> Any:
         tree = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return _error(str(exc)[:120] if isinstance(exc, ValueError) else "nested too deeply")
-    budget = [MAX_ARRAY_BYTES]
+    shared = budget if budget is not None else [MAX_ARRAY_BYTES]
+    budget = [min(MAX_ARRAY_BYTES, shared[0])]
     pattern = re.compile(rf"{re.escape(stem)}_\d+\.npy")
 
     def decode(value: Any, depth: int) -> Any:
@@ -128,6 +132,7 @@ def read(directory: Path, stem: str) -> Any:
         if data is None:
             raise ValueError("an array is missing")
         budget[0] -= len(data)
+        shared[0] -= len(data)
         array = np.load(io.BytesIO(data), allow_pickle=False)
         if str(array.dtype) != dtype or list(array.shape) != shape:
             raise ValueError("an array is not what its entry declares")
