@@ -29,13 +29,12 @@ def exercise_names() -> list[str]:
 def _exercise(name: str) -> Exercise:
     """The exercise ``name``, importing the topics one at a time until one declares it (a lesson's
     check then loads its own topic and those before it, not torchvision's for lesson 01)."""
-    from .catalogue import TOPIC_MODULES, topic_exercises
+    from .catalogue import topic_exercises, topic_of
 
-    for module in TOPIC_MODULES:
-        topic = topic_exercises(module)
-        if name in topic:
-            return topic[name]
-    raise ValueError(f"no exercise called {name!r}; the exercises are {sorted(registry())}")
+    try:
+        return topic_exercises(topic_of(name))[name]
+    except ValueError:
+        raise ValueError(f"no exercise called {name!r}; the exercises are {sorted(registry())}") from None
 
 
 def reference(name: str) -> Callable:

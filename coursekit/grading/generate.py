@@ -44,48 +44,38 @@ def _source(cell: dict) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
-def strip_solutions(source: str, where: str = "cell") -> str:
-    """Replace every BEGIN/END SOLUTION region (markers included) by the exercise stub."""
+def _replace_regions(source: str, begin: str, end: str, stub: tuple[str, ...], what: str, where: str) -> str:
+    """Replace every ``begin``/``end`` region (markers included) by the ``stub`` lines, indented
+    like the ``begin`` marker; a marker out of place is a ValueError naming ``where``."""
     out: list[str] = []
     inside = False
     for line in source.split("\n"):
         stripped = line.strip()
-        if stripped == BEGIN:
+        if stripped == begin:
             if inside:
-                raise ValueError(f"{where}: '{BEGIN}' inside another solution region; close it with '{END}'")
+                raise ValueError(f"{where}: '{begin}' inside another {what} region; close it with '{end}'")
             inside = True
             indent = line[: len(line) - len(line.lstrip())]
-            out += [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"]
-        elif stripped == END:
+            out += [f"{indent}{s}" for s in stub]
+        elif stripped == end:
             if not inside:
-                raise ValueError(f"{where}: '{END}' without a matching '{BEGIN}'")
+                raise ValueError(f"{where}: '{end}' without a matching '{begin}'")
             inside = False
         elif not inside:
             out.append(line)
     if inside:
-        raise ValueError(f"{where}: '{BEGIN}' is never closed; add '{END}' after the solution")
+        raise ValueError(f"{where}: '{begin}' is never closed; add '{end}' after the {what}")
     return "\n".join(out)
+
+
+def strip_solutions(source: str, where: str = "cell") -> str:
+    """Replace every BEGIN/END SOLUTION region (markers included) by the exercise stub."""
+    return _replace_regions(source, BEGIN, END, ("# YOUR CODE HERE", "raise NotImplementedError()"), "solution", where)
 
 
 def strip_hidden_tests(source: str, where: str = "cell") -> str:
     """Remove every BEGIN/END HIDDEN TESTS region (markers included), as nbgrader does."""
-    out: list[str] = []
-    inside = False
-    for line in source.split("\n"):
-        stripped = line.strip()
-        if stripped == BEGIN_HIDDEN:
-            if inside:
-                raise ValueError(f"{where}: '{BEGIN_HIDDEN}' inside another hidden-tests region")
-            inside = True
-        elif stripped == END_HIDDEN:
-            if not inside:
-                raise ValueError(f"{where}: '{END_HIDDEN}' without a matching '{BEGIN_HIDDEN}'")
-            inside = False
-        elif not inside:
-            out.append(line)
-    if inside:
-        raise ValueError(f"{where}: '{BEGIN_HIDDEN}' is never closed; add '{END_HIDDEN}' after the hidden tests")
-    return "\n".join(out)
+    return _replace_regions(source, BEGIN_HIDDEN, END_HIDDEN, (), "hidden-tests", where)
 
 
 def learner_cells(cells: list, lesson: str, graded: bool, make_cell=dict) -> list:
