@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from coursekit.grading.grader import Limits, grade_notebook, sandbox_command, start_server
+from coursekit.grading.grader import Limits, grade_notebook
+from coursekit.grading.sandboxes import Sandboxes
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "notebooks" / "solutions" / "01_channel_correlations.ipynb"
@@ -24,68 +25,84 @@ def notebook(path: Path, *cells: str) -> Path:
     return path
 
 
-def children_of(pid: int) -> list[int]:
-    found = []
+def descendants(pid: int) -> list[str]:
+    """Command lines of every process below ``pid`` (bubblewrap and the server itself left out)."""
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             except OSError:
                 continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
+    found, frontier = [], {pid}
+    while frontier:
+        frontier = {p for p, parent in parents.items() if parent in frontier}
+        found += frontier
+    lines = []
+    for p in found:
+        try:
+            lines.append((Path("/proc") / str(p) / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue
+    return [c for c in lines if "bwrap" not in c and "coursekit.grading.forkserver" not in c]
 
 
 @pytest.fixture
-def server():
-    server = start_server(sandbox_command()[0])
-    assert server is not None and server.alive()
-    yield server
-    server.close()
+def sandboxes():
+    with Sandboxes() as sandboxes:
+        assert sandboxes.server is not None and sandboxes.server.alive()
+        yield sandboxes
 
 
-def test_a_batch_through_the_server_scores_like_single_sandboxes(server):
-    report = grade_notebook(SOLUTION, server=server)
+@pytest.fixture
+def server(sandboxes):
+    return sandboxes.server
+
+
+def test_a_batch_through_the_server_scores_like_single_sandboxes(sandboxes, server):
+    report = grade_notebook(SOLUTION, sandboxes=sandboxes)
     assert report.points == report.max_points == 8
     assert all(e.protections.get("reference_disabled") for e in report.exercises)
-    single = grade_notebook(SOLUTION, command=sandbox_command()[0])  # one process per exercise
-    assert [(e.name, e.points, e.status) for e in single.exercises] == \
-        [(e.name, e.points, e.status) for e in report.exercises]
-    assert server.alive() and children_of(server.process.pid) == []  # every child reaped
+    with Sandboxes(fork_server=False) as single:  # one process per exercise
+        alone = grade_notebook(SOLUTION, sandboxes=single)
+    assert [(e.name, e.points, e.status, e.protections) for e in alone.exercises] == \
+        [(e.name, e.points, e.status, e.protections) for e in report.exercises]
+    assert server.alive() and descendants(server.process.pid) == []  # every child reaped
 
 
-def test_closing_the_server_ends_it_and_removes_its_folder(server):
-    home = server.home
-    server.close()
-    assert not server.alive() and not home.exists()
+def test_closing_ends_the_server_and_removes_the_batch_folder():
+    sandboxes = Sandboxes()
+    server, root = sandboxes.server, sandboxes.root
+    assert root.is_dir()
+    sandboxes.close()
+    assert not server.alive() and not root.exists()
 
 
-def test_a_dead_server_means_one_process_per_exercise_not_lost_points(server, tmp_path):
+def test_a_dead_server_means_one_process_per_exercise_not_lost_points(sandboxes, server, tmp_path):
     os.killpg(server.process.pid, signal.SIGKILL)
     server.process.wait()
-    report = grade_notebook(notebook(tmp_path / "01_x.ipynb", GRAM_OK), server=server)
+    report = grade_notebook(notebook(tmp_path / "01_x.ipynb", GRAM_OK), sandboxes=sandboxes)
     assert report.exercises[0].points == 2 and report.exercises[0].protections
 
 
-def test_a_child_over_time_is_killed_with_its_session_and_the_server_goes_on(server, tmp_path):
+def test_a_child_over_time_is_killed_with_its_session_and_the_server_goes_on(sandboxes, server, tmp_path):
     busy = "import threading\nthreading.Thread(target=lambda: [0 for _ in iter(int, 1)]).start()\n" \
            "def gram_matrix(a):\n    while True:\n        pass\n"
     start = time.monotonic()
-    score = grade_notebook(notebook(tmp_path / "01_x.ipynb", busy), server=server,
+    score = grade_notebook(notebook(tmp_path / "01_x.ipynb", busy), sandboxes=sandboxes,
                            limits=Limits(timeout=3, cpu_seconds=60)).exercises[0]
     assert score.status == "timeout" and score.points == 0 and time.monotonic() - start < 60
-    assert children_of(server.process.pid) == []
-    again = grade_notebook(notebook(tmp_path / "01_y.ipynb", GRAM_OK), server=server).exercises[0]
+    assert descendants(server.process.pid) == []
+    again = grade_notebook(notebook(tmp_path / "01_y.ipynb", GRAM_OK), sandboxes=sandboxes).exercises[0]
     assert again.points == 2
 
 
-def test_a_child_cannot_reach_the_servers_pipes(server, tmp_path):
+def test_a_child_cannot_reach_the_servers_pipes(sandboxes, server, tmp_path):
     # Forged "exited" lines on every descriptor the child might have inherited: there are none
     # beyond its own 0, 1, 2 (its log), so the grader still times the child and scores its outputs.
     forge = ("import os\nfor fd in range(3, 256):\n    try:\n        os.write(fd, b'exited 1 0\\nstarted 1 /\\n')\n"
              "    except OSError:\n        pass\n" + GRAM_OK)
-    score = grade_notebook(notebook(tmp_path / "01_x.ipynb", forge), server=server).exercises[0]
+    score = grade_notebook(notebook(tmp_path / "01_x.ipynb", forge), sandboxes=sandboxes).exercises[0]
     assert score.points == 2 and score.status == "passed"
     assert server.alive()
     assert 1 not in server._exited and "/" not in server._started  # no forged line reached the grader

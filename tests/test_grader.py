@@ -279,7 +279,7 @@ def test_the_results_channel_carries_plain_data_and_nothing_else(tmp_path):
 def test_a_folder_tree_of_any_depth_is_removed(tmp_path):
     import os
 
-    from coursekit.grading.grader import _remove_tree
+    from coursekit.grading.sandboxes import remove_tree
 
     top = tmp_path / "sandbox"
     top.mkdir()
@@ -292,7 +292,7 @@ def test_a_folder_tree_of_any_depth_is_removed(tmp_path):
         os.chmod(".", 0)
     finally:
         os.chdir(here)
-    _remove_tree(top)
+    remove_tree(top)
     assert not top.exists()
 
 

@@ -1,20 +1,22 @@
-"""A warm sandbox: torch and every topic loaded once, one forked process per graded exercise.
+"""A warm sandbox: torch and all of coursekit loaded once, one forked process per graded exercise.
 
 Starting ``python -m coursekit.grading.sandbox`` costs about a second and a half of CPU per
 exercise (the interpreter, torch, coursekit), more than most exercises' cases. The fork server
 pays it once per batch:
 
-* ``python -m coursekit.grading.forkserver`` (started by ``ForkServer``, inside the same network
-  namespace and with the same clean environment as a single sandbox) imports torch with one
-  thread and every topic's exercises, then waits for directories on its standard input. It never
+* ``python -m coursekit.grading.forkserver`` (started by ``coursekit.grading.sandboxes`` in the same
+  view and namespaces, with the same clean environment, as a single sandbox) imports torch with one
+  thread and every coursekit module, runs one small convolution (so torch has read the CPU's
+  description before ``/proc`` is hidden), then waits for folders on its standard input. It never
   reads a request or runs submitted code itself.
-* For each directory it forks a child that first cuts every tie to the server (a new session; its
-  standard input from /dev/null, its output to the directory's ``output.log``, every other file
-  descriptor closed, so it cannot write to the grader's pipe), moves into the directory, and then
-  does exactly what a single sandbox does (``sandbox.run``: limits, Landlock, capabilities, the
-  audit hook, the reference switched off).
-* The server reports ``started PID`` and ``exited PID CODE``; the grader keeps the wall clock and
-  kills the child's session when time is up, as it does a single sandbox's.
+* For each folder it forks a child that first cuts every tie to the server (a new session; its
+  standard input from /dev/null, its output to the folder's ``output.log``, every other file
+  descriptor closed, so it cannot write to the server's pipes), moves into the folder, and then
+  does exactly what a single sandbox does (``sandbox.run``: its own namespaces, limits, Landlock,
+  capabilities, the audit hook, the reference switched off).
+* The server reports ``started PID FOLDER`` and ``exited PID CODE``, and on ``kill PID`` kills that
+  child's session (the PIDs are the server's: under bubblewrap it has a PID namespace of its own).
+  The grader keeps the wall clock.
 
 If the server cannot start, or dies, the grader goes back to one process per exercise.
 """
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import os
 import selectors
-import shutil
 import signal
 import subprocess
 import sys
@@ -31,7 +32,33 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["ForkServer", "serve"]
+__all__ = ["ForkServer", "ServerGone", "serve", "preload"]
+
+# Modules a graded exercise never needs (the command line, nbgrader's preprocessor, the notebook
+# runner): not loaded in the server, so not importable by a submission once the source is hidden.
+NOT_PRELOADED = ("coursekit.__main__", "coursekit.cli", "coursekit.grading.cli", "coursekit.grading.nbgrader_release",
+                 "coursekit.grading.forkserver", "coursekit.notebooks")
+
+
+def preload() -> None:
+    """Import every coursekit module (each sandbox hides the source afterwards, so what a
+    submission may import must already be loaded), and run one small convolution with its
+    gradient so torch has initialised its CPU description while ``/proc`` is visible."""
+    import importlib
+    import pkgutil
+
+    import torch
+
+    import coursekit
+
+    for info in pkgutil.walk_packages(coursekit.__path__, "coursekit."):
+        if info.name not in NOT_PRELOADED and not info.name.startswith(NOT_PRELOADED):
+            try:
+                importlib.import_module(info.name)
+            except Exception:  # noqa: BLE001  an optional module (its package absent): not preloaded
+                pass
+    x = torch.randn(1, 2, 6, 6, requires_grad=True)
+    torch.nn.functional.conv2d(x, torch.randn(2, 2, 3, 3), padding=1).square().sum().backward()
 
 
 # ---- the server process ------------------------------------------------------------------------
@@ -49,7 +76,7 @@ def _child(directory: Path) -> int:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     from .sandbox import run
 
-    return run(directory)
+    return run(directory, preloaded=True)
 
 
 def serve() -> int:
@@ -57,11 +84,7 @@ def serve() -> int:
     import torch
 
     torch.set_num_threads(1)
-    from .catalogue import TOPIC_MODULES, topic_exercises
-
-    for module in TOPIC_MODULES:
-        topic_exercises(module)
-    from . import sandbox  # noqa: F401  (loaded before any fork)
+    preload()
 
     out = os.fdopen(1, "w", buffering=1)
     print("ready", file=out)
@@ -69,6 +92,7 @@ def serve() -> int:
     selector.register(0, selectors.EVENT_READ)
     pending = b""
     children: set[int] = set()
+    started: set[int] = set()  # every child ever forked: a finished one's session may live on
     open_input = True
     while open_input or children:
         if open_input and selector.select(timeout=0.02):
@@ -78,6 +102,9 @@ def serve() -> int:
             pending += chunk
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)
+                if line.startswith(b"kill "):
+                    _kill_child(line, started)
+                    continue
                 directory = Path(os.fsdecode(line))
                 pid = os.fork()
                 if pid == 0:
@@ -87,6 +114,7 @@ def serve() -> int:
                     finally:
                         os._exit(code)
                 children.add(pid)
+                started.add(pid)
                 print(f"started {pid} {os.fsdecode(line)}", file=out)
         elif not open_input:
             time.sleep(0.02)
@@ -103,6 +131,18 @@ def serve() -> int:
     return 0
 
 
+def _kill_child(line: bytes, started: set[int]) -> None:
+    try:
+        pid = int(line.split()[1])
+    except (IndexError, ValueError):
+        return
+    if pid in started:
+        try:
+            os.killpg(pid, signal.SIGKILL)  # the child's session: it and its PID 1, which takes the rest
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 # ---- the grader's side ----------------------------------------------------------------------------
 class ServerGone(RuntimeError):
     """The fork server is not running (the grader then starts a sandbox process instead)."""
@@ -111,15 +151,14 @@ class ServerGone(RuntimeError):
 class ForkServer:
     """The grader's handle on one fork server; ``launch`` is thread-safe."""
 
-    def __init__(self, prefix: list[str], environment: dict[str, str], home: Path, startup: float = 300.0):
-        self.home = home  # the server's own folder, removed by close()
+    def __init__(self, command: list[str], environment: dict[str, str], cwd: str, startup: float = 300.0):
         self._lock = threading.Lock()
+        self._lock_send = threading.Lock()
         self._started: dict[str, int] = {}
         self._exited: dict[int, int] = {}
         self._changed = threading.Condition(self._lock)
-        self.process = subprocess.Popen([*prefix, sys.executable, "-m", "coursekit.grading.forkserver"],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                        cwd=home, env=environment, start_new_session=True)
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, cwd=cwd, env=environment, start_new_session=True)
         first = self._readline(startup)
         if first != "ready":
             self.close()
@@ -149,20 +188,16 @@ class ForkServer:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def launch(self, directory: Path, wait_ready: float, timeout: float) -> tuple[int | None, str | None]:
-        """Run the sandbox on ``directory``: (its exit code, or None; why it was stopped, or None).
-        ``wait_ready`` bounds the start (until DIR/ready), ``timeout`` the learner's code."""
-        key = str(directory)
+    def launch(self, key: str, directory: Path, wait_ready: float, timeout: float) -> tuple[int | None, str | None]:
+        """Run the sandbox on the folder the server knows as ``key`` (``directory`` here): (its exit
+        code, or None; why it was stopped, or None). ``wait_ready`` bounds the start (until
+        DIR/ready), ``timeout`` the learner's code."""
         if "\n" in key:
             raise ValueError("a sandbox directory name must be one line")
         with self._changed:
             if not self.alive():
                 raise ServerGone("the fork server has stopped")
-            try:
-                self.process.stdin.write(os.fsencode(key) + b"\n")
-                self.process.stdin.flush()
-            except OSError as exc:
-                raise ServerGone(f"the fork server has stopped ({exc})") from None
+            self._send(key)
             if not self._changed.wait_for(lambda: key in self._started or not self.alive(), timeout=30):
                 raise ServerGone("the fork server did not fork")
             if key not in self._started:
@@ -180,12 +215,20 @@ class ForkServer:
                 if not self._changed.wait_for(lambda: pid in self._exited or not self.alive(), timeout=timeout):
                     stopped = f"it did not finish within {timeout:g} s"
         try:
-            os.killpg(pid, signal.SIGKILL)  # its whole session, finished or not
-        except (ProcessLookupError, PermissionError):
+            self._send(f"kill {pid}")  # its whole session, finished or not
+        except ServerGone:
             pass
         with self._changed:
             self._changed.wait_for(lambda: pid in self._exited or not self.alive(), timeout=10)
             return self._exited.pop(pid, None), stopped
+
+    def _send(self, line: str) -> None:
+        with self._lock_send:
+            try:
+                self.process.stdin.write(os.fsencode(line) + b"\n")
+                self.process.stdin.flush()
+            except (OSError, ValueError) as exc:
+                raise ServerGone(f"the fork server has stopped ({exc})") from None
 
     def _ended(self, pid: int) -> bool:
         with self._lock:
@@ -205,7 +248,6 @@ class ForkServer:
         except (ProcessLookupError, PermissionError):
             pass
         self.process.wait()
-        shutil.rmtree(self.home, ignore_errors=True)
 
     def __enter__(self) -> "ForkServer":
         return self

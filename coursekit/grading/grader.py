@@ -21,11 +21,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
-import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,12 +32,12 @@ import torch
 from . import registry
 from . import channel
 from .catalogue import topic_of
-from .forkserver import ForkServer, ServerGone
+from .sandboxes import Sandboxes, remove_tree
 from ..exercise import Case, Exercise, matching_mistakes, outputs_match
 from .submission import MAX_NOTEBOOK_BYTES, SubmissionError, code_cells, is_unchanged_stub, program_for
 
-__all__ = ["Limits", "ExerciseScore", "score_cases", "start_server", "run_in_sandbox", "SubmissionReport", "grade_notebook", "grade_cells", "grade_many", "write_gradebook",
-           "lesson_exercises", "lessons", "sandbox_command", "shard_of", "read_reports", "submissions_in"]
+__all__ = ["Limits", "ExerciseScore", "score_cases", "run_in_sandbox", "SubmissionReport", "grade_notebook", "grade_cells", "grade_many", "write_gradebook",
+           "lesson_exercises", "lessons", "shard_of", "read_reports", "submissions_in"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +50,7 @@ class Limits:
     memory_mb: int = 4096
     file_mb: int = 64
     startup: float = 300.0
+    processes: int = 32  # processes and threads of one exercise (RLIMIT_NPROC in its namespace)
 
 
 @dataclass
@@ -137,45 +134,6 @@ def _lesson_of(path: Path, nb: dict, known: list[str]) -> str | None:
 
 
 # ---- the sandbox process -----------------------------------------------------------------------
-def sandbox_command() -> tuple[list[str], str]:
-    """The command that starts a sandbox, and what isolates its network.
-
-    A new network namespace (``unshare --net``; as a normal user with ``--map-root-user``) has no
-    interface but loopback. Where neither works, Landlock (TCP) and the audit hook still refuse
-    connections."""
-    base = [sys.executable, "-m", "coursekit.grading.sandbox"]
-    unshare = shutil.which("unshare")
-    if unshare:
-        for flags in (["--net"], ["--user", "--map-root-user", "--net"]):
-            try:
-                ok = subprocess.run([unshare, *flags, "true"], capture_output=True, timeout=10).returncode == 0
-            except (OSError, subprocess.SubprocessError):
-                ok = False
-            if ok:
-                return [unshare, *flags, "--", *base], "network namespace"
-    return base, "no network namespace (Landlock and the audit hook refuse sockets)"
-
-
-def _environment(directory: Path) -> dict[str, str]:
-    root = str(Path(__file__).resolve().parents[2])
-    return {
-        "PATH": "/usr/bin:/bin", "HOME": str(directory), "TMPDIR": str(directory), "MPLCONFIGDIR": str(directory),
-        "PYTHONPATH": root, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "LANG": "C.UTF-8",
-        "COURSEKIT_OFFLINE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-    }
-
-
-def _kill(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
 def _is_timeout(stopped: str | None) -> bool:
     """Whether ``_death``'s reason is a time limit (wall clock or CPU seconds), not a crash."""
     return bool(stopped) and ("did not finish within" in stopped or "s of CPU time" in stopped)
@@ -195,69 +153,22 @@ def _death(code: int | None, timed_out: str | None, limits: Limits) -> str:
     return f"the process exited (exit code {code}) before finishing"
 
 
-def _launch_process(directory: Path, command: list[str], limits: Limits) -> tuple[int | None, str | None]:
-    """One sandbox process for one exercise: (its exit code, why it was stopped or None)."""
-    log = open(directory / "output.log", "wb")
+def run_in_sandbox(request: dict[str, Any], sandboxes: Sandboxes, limits: Limits) -> tuple[dict, list, str | None, dict]:
+    """Run a sandbox on ``request`` in a fresh folder of ``sandboxes``; returns (load status,
+    per-case outcomes, why it stopped early or None, the protections the sandbox reports having
+    applied)."""
+    directory = sandboxes.new_folder()
     try:
-        process = subprocess.Popen([*command, str(directory)], cwd=directory, env=_environment(directory),
-                                   stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        return _run_in(directory, request, sandboxes, limits)
     finally:
-        log.close()
-    timed_out = None
-    try:
-        start = time.monotonic()
-        while not (directory / "ready").exists() and process.poll() is None:
-            if time.monotonic() - start > limits.startup:
-                timed_out = f"the sandbox did not start within {limits.startup:g} s (machine overloaded?)"
-                break
-            time.sleep(0.05)
-        if timed_out is None:
-            try:
-                process.wait(timeout=limits.timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = f"it did not finish within {limits.timeout:g} s"
-    finally:
-        _kill(process)
-    return process.returncode, timed_out
+        remove_tree(directory)
 
 
-def run_in_sandbox(request: dict[str, Any], command: list[str], limits: Limits,
-                   server: ForkServer | None = None) -> tuple[dict, list, str | None, dict]:
-    """Run a sandbox on ``request`` (forked from ``server`` when one is given and alive, else its
-    own process); returns (load status, per-case outcomes, why it stopped early or None, the
-    protections the sandbox reports having applied)."""
-    directory = Path(tempfile.mkdtemp(prefix="coursekit-grade-"))  # mode 0700
-    try:
-        return _run_in(directory, request, command, limits, server)
-    finally:
-        _remove_tree(directory)
-
-
-def _remove_tree(directory: Path) -> None:
-    """Remove a sandbox's folder whatever the submission left in it: coreutils walk a tree of any
-    depth without recursion (Python's rmtree recurses), never follow links, stay on one file
-    system, and get back into folders whose permissions the submission took away."""
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "timeout": 300}
-    try:
-        subprocess.run(["chmod", "-R", "u+rwx", "--", str(directory)], **quiet)
-        subprocess.run(["rm", "-rf", "--one-file-system", "--", str(directory)], **quiet)
-    except (OSError, subprocess.SubprocessError):
-        pass
-    if directory.exists():
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def _run_in(directory: Path, request: dict[str, Any], command: list[str], limits: Limits,
-            server: ForkServer | None) -> tuple[dict, list, str | None, dict]:
+def _run_in(directory: Path, request: dict[str, Any], sandboxes: Sandboxes,
+            limits: Limits) -> tuple[dict, list, str | None, dict]:
     torch.save({**request, "memory_bytes": limits.memory_mb << 20, "cpu_seconds": limits.cpu_seconds,
-                "file_bytes": limits.file_mb << 20}, directory / "request.pt")
-    code, timed_out = None, None
-    try:
-        if server is None:
-            raise ServerGone("no fork server")
-        code, timed_out = server.launch(directory, limits.startup, limits.timeout)
-    except ServerGone:
-        code, timed_out = _launch_process(directory, command, limits)
+                "file_bytes": limits.file_mb << 20, "max_processes": limits.processes}, directory / "request.pt")
+    code, timed_out = sandboxes.launch(directory, limits)
     results = directory / "results"
     saved = channel.read(results, "protections")
     protections = saved.get("protections", {}) if isinstance(saved, dict) else {}
@@ -273,20 +184,6 @@ def _run_in(directory: Path, request: dict[str, Any], command: list[str], limits
             tail = (directory / "output.log").read_bytes()[-500:].decode("utf-8", "replace").strip()
             stopped = f"{timed_out}; the sandbox printed: {tail}"
     return load, outcomes, stopped, protections
-
-
-def start_server(command: list[str]) -> ForkServer | None:
-    """A fork server in the sandbox's network namespace (``command``'s ``unshare`` prefix), or None
-    when it cannot start (the grader then starts one process per exercise)."""
-    base = ["-m", "coursekit.grading.sandbox"]
-    prefix = command[: len(command) - len(base) - 1] if command[-len(base):] == base else None
-    if prefix is None:
-        return None  # a custom sandbox command: run it as given
-    home = Path(tempfile.mkdtemp(prefix="coursekit-forkserver-"))
-    try:
-        return ForkServer(prefix, _environment(home), home)
-    except (ServerGone, OSError):
-        return None
 
 
 # ---- scoring -----------------------------------------------------------------------------------
@@ -402,10 +299,9 @@ def _case_passed(exercise: Exercise, case: Case, args: tuple, kwargs: dict, outc
     return False
 
 
-def grade_exercise(exercise: Exercise, cells: list[str], passed: set[str], command: list[str],
-                   limits: Limits, server: ForkServer | None = None) -> ExerciseScore:
-    """Score one exercise of a submission (its code cells) in a sandbox (forked from ``server``
-    when one is given)."""
+def grade_exercise(exercise: Exercise, cells: list[str], passed: set[str], sandboxes: Sandboxes,
+                   limits: Limits) -> ExerciseScore:
+    """Score one exercise of a submission (its code cells) in one of ``sandboxes``."""
     start = time.perf_counter()
     cases = [*exercise.cases, *exercise.hidden]
     score = ExerciseScore(exercise.name, exercise.lesson, 0.0, exercise.points, "failed", total=len(cases))
@@ -423,7 +319,7 @@ def grade_exercise(exercise: Exercise, cells: list[str], passed: set[str], comma
     inputs = [case.make() for case in cases]
     request = {"name": exercise.name, "topic": topic_of(exercise.name), "prelude": list(program.prelude), "target": program.target,
                "cases": inputs, "passed": sorted(passed)}
-    load, outcomes, stopped, protections = run_in_sandbox(request, command, limits, server)
+    load, outcomes, stopped, protections = run_in_sandbox(request, sandboxes, limits)
     score.protections = protections
     status = load.get("status", {}) if isinstance(load.get("status"), dict) else {}
     violations = _violations(load, outcomes)
@@ -444,27 +340,18 @@ def grade_exercise(exercise: Exercise, cells: list[str], passed: set[str], comma
     return score
 
 
-def grade_cells(cells: list[str], lesson: str, *, limits: Limits = Limits(),
-                command: list[str] | None = None, label: str = "submission",
-                server: ForkServer | None = None) -> SubmissionReport:
-    """Grade the code cells of one submission against ``lesson``'s exercises. Without a
-    ``command`` (the default sandbox) or a ``server``, a fork server is started for this
-    submission when its second exercise needs a sandbox."""
-    own = command is None and server is None
-    if command is None:
-        command, network = sandbox_command()
-    else:
-        network = "as given"
-    try:
-        return _grade_cells(cells, lesson, limits, command, label, server, network, own)
-    finally:
-        if own and server is not None:
-            server.close()
+def grade_cells(cells: list[str], lesson: str, *, limits: Limits = Limits(), label: str = "submission",
+                sandboxes: Sandboxes | None = None) -> SubmissionReport:
+    """Grade the code cells of one submission against ``lesson``'s exercises, in ``sandboxes`` (a
+    batch's) or in its own, whose fork server starts when a second exercise needs a sandbox."""
+    if sandboxes is None:
+        with Sandboxes(fork_server="lazy") as own:
+            return _grade_cells(cells, lesson, limits, label, own)
+    return _grade_cells(cells, lesson, limits, label, sandboxes)
 
 
-def _grade_cells(cells: list[str], lesson: str, limits: Limits, command: list[str], label: str,
-                 server: ForkServer | None, network: str, own: bool) -> SubmissionReport:
-    report = SubmissionReport(label, lesson, protections={"network": network})
+def _grade_cells(cells: list[str], lesson: str, limits: Limits, label: str, sandboxes: Sandboxes) -> SubmissionReport:
+    report = SubmissionReport(label, lesson, protections={"isolation": sandboxes.isolation})
     exercises = lesson_exercises(lesson)
 
     def position(ex: Exercise) -> int:
@@ -472,15 +359,8 @@ def _grade_cells(cells: list[str], lesson: str, limits: Limits, command: list[st
         return cells.index(program.target) if program.target is not None else len(cells)
 
     passed: set[str] = set()
-    sandboxed = 0
     for exercise in sorted(exercises, key=position):
-        program = program_for(cells, exercise.name)
-        needs_sandbox = program.target is not None and not is_unchanged_stub(program.target, exercise.name)
-        if needs_sandbox:
-            sandboxed += 1
-            if own and server is None and sandboxed == 2:
-                server = start_server(command)
-        score = grade_exercise(exercise, cells, passed, command, limits, server)
+        score = grade_exercise(exercise, cells, passed, sandboxes, limits)
         if score.status == "passed":
             passed.add(exercise.name)  # later exercises may use it, as the lesson's cells do
         report.exercises.append(score)
@@ -488,7 +368,7 @@ def _grade_cells(cells: list[str], lesson: str, limits: Limits, command: list[st
 
 
 def grade_notebook(path: str | Path, *, lesson: str | None = None, limits: Limits = Limits(),
-                   command: list[str] | None = None, server: ForkServer | None = None) -> SubmissionReport:
+                   sandboxes: Sandboxes | None = None) -> SubmissionReport:
     """Grade one submitted notebook. Never raises because of the submission: problems with it
     become ``report.error`` or per-exercise feedback."""
     import json
@@ -519,7 +399,7 @@ def grade_notebook(path: str | Path, *, lesson: str | None = None, limits: Limit
         report.lesson = lesson
         report.error = f"lesson {lesson!r} has no graded exercises; the graded lessons are {known}"
         return report
-    return grade_cells(cells, lesson, limits=limits, command=command, label=report.submission, server=server)
+    return grade_cells(cells, lesson, limits=limits, label=report.submission, sandboxes=sandboxes)
 
 
 def _printable(text: str) -> str:
@@ -549,17 +429,16 @@ def grade_many(paths: list[str | Path], *, lesson: str | None = None, limits: Li
     never fatal. Reports come back in the order of the paths."""
     from concurrent.futures import ThreadPoolExecutor
 
-    command, network = sandbox_command()
     paths = submissions_in(paths)
-    server = start_server(command) if paths else None  # torch and coursekit loaded once for the batch
+    sandboxes = Sandboxes(fork_server=bool(paths))  # torch and coursekit loaded once for the batch
 
     def one(path: Path) -> SubmissionReport:
         try:
-            report = grade_notebook(path, lesson=lesson, limits=limits, command=command, server=server)
+            report = grade_notebook(path, lesson=lesson, limits=limits, sandboxes=sandboxes)
         except Exception as exc:  # noqa: BLE001  a grader bug must not stop the batch
             report = SubmissionReport(_printable(str(path)), lesson,
                                       error=_printable(f"grader error: {type(exc).__name__}: {exc}"[:400]))
-        report.protections.setdefault("network", network)
+        report.protections.setdefault("isolation", sandboxes.isolation)
         if progress:
             progress(report.summary())
         return report
@@ -569,8 +448,7 @@ def grade_many(paths: list[str | Path], *, lesson: str | None = None, limits: Li
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             return list(pool.map(one, paths))
     finally:
-        if server is not None:
-            server.close()
+        sandboxes.close()
 
 
 def shard_of(paths: list[Path], shard: str) -> list[Path]:
