@@ -20,7 +20,7 @@ endif
 # JupyterLab refuses to run as root unless told to (containers often run as root).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test env notebooks exercises clean-env
+.PHONY: lab test env notebooks exercises clean-env bubblewrap
 
 env: $(STAMP)
 
@@ -35,6 +35,7 @@ NBGRADER_SERVER := nbgrader.server_extensions.formgrader nbgrader.server_extensi
 # Re-created when the dependencies change. The named kernel lives inside the environment, so
 # JupyterLab started from it runs the lessons on this environment's Python.
 $(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory bubblewrap
 	$(PYTHON) -m venv $(VENV)
 ifeq ($(TORCH),cpu)
 	$(BIN)/python -m pip install --index-url $(TORCH_CPU_INDEX) $(TORCH_SPECS)
@@ -44,6 +45,15 @@ endif
 	$(BIN)/jupyter labextension disable --level=sys_prefix $(NBGRADER_LAB)
 	$(BIN)/jupyter server extension disable --sys-prefix $(NBGRADER_SERVER)
 	touch $(STAMP)
+
+# The grader isolates each submission with bubblewrap (Debian package bubblewrap; see the README's
+# instructor section). Installed here when this runs as root with apt-get; otherwise it says what to do.
+bubblewrap:
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
+		  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }; }; } || \
+		echo "NOTE: bubblewrap is not installed (sudo apt-get install bubblewrap): the grader will run" \
+		     "submissions without kernel namespaces and say so in every report."
 
 # Opens on lesson 00; the learners' exercise notebooks are notebooks/NN_*.ipynb, the solutions
 # are in notebooks/solutions/.
@@ -57,7 +67,7 @@ lab: $(STAMP)
 # do not fight over the cores. TEST_JOBS=0 runs them one after another in a single process.
 TEST_JOBS ?= auto
 TEST_JOBS_MAX ?= 4
-test: $(STAMP)
+test: $(STAMP) bubblewrap
 	COURSEKIT_OFFLINE=1 MPLBACKEND=Agg OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_JOBS) \
 		--maxprocesses=$(TEST_JOBS_MAX) --dist loadfile --no-loadscope-reorder
 

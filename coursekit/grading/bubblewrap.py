@@ -90,10 +90,8 @@ def command(root: Path, program: list[str]) -> list[str]:
             "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr", *_host_links()]
     if not as_root:
         args.insert(1, "--unshare-user")
-    for name in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime"):
-        if os.path.exists(name):
-            args += ["--ro-bind", name, name]
-    args += _binds([*_installations(), str(package_folder())], "--ro-bind")
+    etc = [name for name in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime") if os.path.exists(name)]
+    args += _binds([*etc, *_installations(), str(package_folder())], "--ro-bind")
     args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--bind", str(root), GRADE_ROOT, "--chdir", "/"]
     if as_root:  # the view is built; from here on the host sees nobody
         args += ["/usr/bin/setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups",

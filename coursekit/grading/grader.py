@@ -376,6 +376,10 @@ def grade_notebook(path: str | Path, *, lesson: str | None = None, limits: Limit
     path = Path(path)
     report = SubmissionReport(_printable(str(path)), lesson)
     try:
+        if path.is_symlink():  # a link can point at anything the grader may read: another's work, the solutions
+            raise SubmissionError("the submission is a symbolic link, not a file; submit the notebook itself")
+        if not path.is_file():  # a FIFO would block the read below for ever, a device never end
+            raise SubmissionError("the submission is not a regular file")
         if path.stat().st_size > MAX_NOTEBOOK_BYTES:
             raise SubmissionError(f"the file is over the grader's {MAX_NOTEBOOK_BYTES >> 20} MB limit")
         nb = json.loads(path.read_text(encoding="utf-8"))

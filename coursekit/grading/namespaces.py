@@ -8,7 +8,7 @@ namespaces of its own before any submitted code runs:
 
 * a user namespace (the same uid, mapped to itself; the capabilities it brings are used only to
   mount, then dropped by ``confine.drop_capabilities``);
-* a mount namespace in which ``/tmp`` is a fresh tmpfs, the folder of sandboxes (``/grade``) holds
+* a mount namespace in which ``/tmp`` and ``/dev/shm`` are fresh tmpfs, the folder of sandboxes (``/grade``) holds
   only this exercise's own folder, each path in ``hide`` is an empty read-only tmpfs (coursekit's
   source, once every module is loaded, so the graded reference cannot be read back or re-imported),
   and ``/proc`` is empty (no other process to see, read or signal). Mounts made here are locked for
@@ -98,6 +98,8 @@ def enter(directory: Path, hide: tuple[str, ...], max_processes: int) -> None:
     os.mkdir(own, 0o700)
     _mount(libc, staging, own, None, _MS_MOVE)
     os.rmdir(staging)
+    if os.path.isdir("/dev/shm"):  # bubblewrap's /dev is shared by the processes of one view
+        _mount(libc, "tmpfs", "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64m,mode=1777")
     for path in hide:
         _empty(libc, path)
     _empty(libc, "/proc")
