@@ -106,3 +106,29 @@ def test_a_child_cannot_reach_the_servers_pipes(sandboxes, server, tmp_path):
     assert score.points == 2 and score.status == "passed"
     assert server.alive()
     assert 1 not in server._exited and "/" not in server._started  # no forged line reached the grader
+
+
+def test_without_namespaces_the_report_says_so_and_grading_goes_on(tmp_path):
+    with Sandboxes(fork_server=False, isolate=False) as plain:
+        report = grade_notebook(notebook(tmp_path / "01_x.ipynb", GRAM_OK), sandboxes=plain)
+    assert report.protections["isolation"].startswith("no kernel namespaces")
+    score = report.exercises[0]
+    assert score.points == 2 and "namespaces" not in score.protections and score.protections["landlock_abi"] >= 0
+
+
+def test_the_view_holds_the_interpreter_and_the_package_but_not_the_repository(tmp_path):
+    import sys
+
+    from coursekit.grading import bubblewrap
+
+    args = bubblewrap.command(tmp_path, [sys.executable, "-c", "pass"])
+    bound = {args[i + 1] for i, a in enumerate(args) if a in ("--ro-bind", "--bind")}
+    package = bubblewrap.package_folder()
+    assert str(package) in bound and str(package.parent) not in bound  # coursekit, not the repository
+    assert not any(p.startswith(("/home", "/etc/shadow", "/run", "/var")) for p in bound)
+    assert str(tmp_path) in bound and args[args.index(str(tmp_path)) + 1] == "/grade"
+    if os.geteuid() == 0:  # root builds the view, then the sandbox leaves root before Python starts
+        at = args.index("/usr/bin/setpriv")
+        assert f"--reuid={bubblewrap.SANDBOX_UID}" in args[at:] and args.index(sys.executable) > at
+    else:
+        assert "--unshare-user" in args

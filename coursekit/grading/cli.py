@@ -32,9 +32,11 @@ def add_commands(sub) -> None:
     p.add_argument("--no-execute", action="store_true", help="write them without executing (outputs empty)")
 
     g = sub.add_parser("grade", help="grade submitted notebooks in a sandbox",
-                       description="Each exercise runs in its own confined process (time, CPU, memory and file "
-                                   "limits, no network, writes only to a temporary folder); outputs are compared "
-                                   "with coursekit's reference in the grader's process.")
+                       description="Each exercise runs in its own confined process: its own namespaces under "
+                                   "bubblewrap as an unprivileged uid (each report says which isolation was in "
+                                   "force), time, CPU, memory, file and process limits, no network, writes only to "
+                                   "its own folder; outputs are compared with coursekit's reference in the "
+                                   "grader's process.")
     g.add_argument("submissions", nargs="+", help="notebooks, or folders searched for *.ipynb (with --merge: "
                    "the JSON reports of the shards)")
     g.add_argument("--lesson", help="lesson stem such as 02_style_cost (default: from the notebook)")

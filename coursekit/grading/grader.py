@@ -3,9 +3,10 @@
 ``grade_notebook(path)`` finds the lesson, and for each of its exercises (in notebook order):
 
 1. takes the code that defines the learner's function (``coursekit.grading.submission``);
-2. builds the inputs of the public and the hidden cases here, and starts
-   ``python -m coursekit.grading.sandbox`` (``coursekit.grading.sandbox``) with a wall clock,
-   CPU-time, memory and file-size limits, no network and writes only to its own temporary folder;
+2. builds the inputs of the public and the hidden cases here, and runs the sandbox
+   (``coursekit.grading.sandbox``, forked from a warm server by ``coursekit.grading.sandboxes``) in
+   namespaces of its own as an unprivileged uid, with a wall clock, CPU-time, memory, file-size
+   and process limits, no network, and writes only to its own folder;
 3. reads back only the outputs as plain data (``coursekit.grading.channel``: JSON and numpy arrays
    read without pickle, from regular files, size-capped: tensors, numbers, strings) and
    compares them with coursekit's reference here, so monkeypatching torch or the checks, or printing

@@ -1,15 +1,21 @@
 """The grader's sandbox process: define one exercise from a submission and call it on the cases.
 
-``python -m coursekit.grading.sandbox DIR`` is started by ``coursekit.grading.grader`` with an empty
-environment, in a fresh session, inside a new network namespace where the machine allows it. It
-reads ``DIR/request.pt`` (written by the grader), loads torch and coursekit, writes ``DIR/ready``,
-then confines itself before touching the submission:
+``python -m coursekit.grading.sandbox DIR`` (or a fork server's child, ``coursekit.grading.forkserver``)
+is started by ``coursekit.grading.sandboxes`` with an empty environment, in a fresh session, under
+bubblewrap as an unprivileged uid where the machine has it (``coursekit.grading.bubblewrap``). It
+reads ``DIR/request.pt`` (written by the grader), loads torch and coursekit, and then, before
+touching the submission:
 
+0. enters namespaces of its own (``coursekit.grading.namespaces``, when the grader set
+   ``COURSEKIT_NAMESPACES=1``): user, mount, PID, network, IPC; a private ``/tmp``, only its own
+   folder, an empty ``/proc``, coursekit's source hidden, a process cap; it then runs as PID 2
+   under a reaper, so nothing it starts outlives it;
 1. resource limits: address space, CPU seconds, file size (the grader also keeps a wall clock);
 2. Landlock: files can be written only inside ``DIR``; no TCP; no signals outside the sandbox;
-3. all capabilities dropped, even when started as root;
+3. all capabilities dropped;
 4. an audit hook that refuses new processes, ctypes, sockets, changing resource limits, writing
-   outside ``DIR`` and reloading coursekit, and records each attempt as a violation;
+   outside ``DIR`` and reloading coursekit, and records each attempt as a violation (a second
+   layer: the submission shares this interpreter, so the kernel's namespaces are the first);
 5. coursekit's reference implementation of the exercise being graded is disabled (calling it
    raises and is recorded), and ``check`` is replaced by a stub that runs nothing.
 
