@@ -22,7 +22,7 @@ import pytest
 import coursekit
 from coursekit.exercise import outputs_match
 from coursekit.grading.catalogue import all_exercises
-from coursekit.grading.forkserver import NOT_PRELOADED
+from coursekit.grading.namespaces import NOT_PRELOADED
 from coursekit.grading.sandbox import Guard, _disable_reference
 
 pytestmark = pytest.mark.slow

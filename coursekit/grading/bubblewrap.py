@@ -30,7 +30,7 @@ from pathlib import Path
 
 from .namespaces import GRADE_ROOT
 
-__all__ = ["SANDBOX_UID", "available", "command", "package_folder"]
+__all__ = ["SANDBOX_UID", "available", "command", "installations", "package_folder"]
 
 SANDBOX_UID = 65534  # nobody/nogroup on Debian
 
@@ -55,7 +55,7 @@ def _binds(paths: list[str], flag: str) -> list[str]:
     """Binds at the same path inside, each parent folder created world-traversable (bubblewrap
     would create some 0700, which an unprivileged uid cannot cross)."""
     args: list[str] = []
-    made: set[str] = set()
+    made: set[str] = {"/tmp"}  # the view's own tmpfs
     for path in paths:
         parents = [str(p) for p in reversed(Path(path).parents) if str(p) != "/"]
         for parent in parents:
@@ -66,7 +66,7 @@ def _binds(paths: list[str], flag: str) -> list[str]:
     return args
 
 
-def _installations() -> list[str]:
+def installations() -> list[str]:
     """The interpreter's installation and the environment's packages (a venv and its base)."""
     paths = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}
     if not os.path.realpath(sys.executable).startswith(tuple(paths)):
@@ -90,9 +90,11 @@ def command(root: Path, program: list[str]) -> list[str]:
             "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr", *_host_links()]
     if not as_root:
         args.insert(1, "--unshare-user")
+    # /tmp first: an installation under /tmp (a checkout there) is bound on top of it, not hidden.
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
     etc = [name for name in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime") if os.path.exists(name)]
-    args += _binds([*etc, *_installations(), str(package_folder())], "--ro-bind")
-    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--bind", str(root), GRADE_ROOT, "--chdir", "/"]
+    args += _binds([*etc, *installations(), str(package_folder())], "--ro-bind")
+    args += ["--bind", str(root), GRADE_ROOT, "--chdir", "/"]
     if as_root:  # the view is built; from here on the host sees nobody
         args += ["/usr/bin/setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all", "--"]
@@ -122,7 +124,9 @@ def available() -> tuple[bool, str]:
         (root / "probe").mkdir()
         prepare(root / "probe")
         probe = ("import os, sys\nfrom coursekit.grading import namespaces\n"
-                 "namespaces.enter(__import__('pathlib').Path('/grade/probe'), (), 8)\n"
+                 "from coursekit.grading.bubblewrap import installations, package_folder\n"
+                 "keep = (*installations(), str(package_folder()))\n"
+                 "namespaces.enter(__import__('pathlib').Path('/grade/probe'), (str(package_folder()),), 8, keep)\n"
                  "print('ok', os.getuid(), os.listdir('/grade'), os.path.exists('/etc/shadow'))\n")
         run = subprocess.run(command(root, [sys.executable, "-c", probe]), capture_output=True, text=True,
                              timeout=60, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(package_folder().parent),

@@ -32,34 +32,7 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["ForkServer", "ServerGone", "serve", "preload"]
-
-# Modules a graded exercise never needs (the command line, nbgrader's preprocessor, the notebook
-# runner): not loaded in the server, so not importable by a submission once the source is hidden.
-NOT_PRELOADED = ("coursekit.__main__", "coursekit.cli", "coursekit.grading.cli", "coursekit.grading.nbgrader_release",
-                 "coursekit.grading.forkserver", "coursekit.notebooks")
-
-
-def preload() -> None:
-    """Import every coursekit module (each sandbox hides the source afterwards, so what a
-    submission may import must already be loaded), and run one small convolution with its
-    gradient so torch has initialised its CPU description while ``/proc`` is visible."""
-    import importlib
-    import pkgutil
-
-    import torch
-
-    import coursekit
-
-    for info in pkgutil.walk_packages(coursekit.__path__, "coursekit."):
-        if info.name not in NOT_PRELOADED and not info.name.startswith(NOT_PRELOADED):
-            try:
-                importlib.import_module(info.name)
-            except Exception:  # noqa: BLE001  an optional module (its package absent): not preloaded
-                pass
-    x = torch.randn(1, 2, 6, 6, requires_grad=True)
-    torch.nn.functional.conv2d(x, torch.randn(2, 2, 3, 3), padding=1).square().sum().backward()
-
+__all__ = ["ForkServer", "ServerGone", "serve"]
 
 # ---- the server process ------------------------------------------------------------------------
 def _child(directory: Path) -> int:
@@ -84,6 +57,8 @@ def serve() -> int:
     import torch
 
     torch.set_num_threads(1)
+    from .namespaces import preload
+
     preload()
 
     out = os.fdopen(1, "w", buffering=1)

@@ -33,7 +33,7 @@ import os
 import signal
 from pathlib import Path
 
-__all__ = ["IsolationError", "enter", "GRADE_ROOT"]
+__all__ = ["IsolationError", "enter", "preload", "GRADE_ROOT", "NOT_PRELOADED"]
 
 GRADE_ROOT = "/grade"  # where bubblewrap binds the grader's folder of sandbox folders
 
@@ -42,6 +42,33 @@ _CLONE_NEWNET, _CLONE_NEWIPC = 0x40000000, 0x08000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_BIND, _MS_MOVE, _MS_REC, _MS_PRIVATE = 4096, 8192, 16384, 1 << 18
 _PR_SET_PDEATHSIG = 1
+
+
+# Modules a graded exercise never needs (the command line, nbgrader's preprocessor, the notebook
+# runner): not loaded in the server, so not importable by a submission once the source is hidden.
+NOT_PRELOADED = ("coursekit.__main__", "coursekit.cli", "coursekit.grading.cli", "coursekit.grading.nbgrader_release",
+                 "coursekit.grading.forkserver", "coursekit.notebooks")
+
+
+def preload() -> None:
+    """Import every coursekit module (each sandbox hides the source afterwards, so what a
+    submission may import must already be loaded), and run one small convolution with its
+    gradient so torch has initialised its CPU description while ``/proc`` is visible."""
+    import importlib
+    import pkgutil
+
+    import torch
+
+    import coursekit
+
+    for info in pkgutil.walk_packages(coursekit.__path__, "coursekit."):
+        if info.name not in NOT_PRELOADED and not info.name.startswith(NOT_PRELOADED):
+            try:
+                importlib.import_module(info.name)
+            except Exception:  # noqa: BLE001  an optional module (its package absent): not preloaded
+                pass
+    x = torch.randn(1, 2, 6, 6, requires_grad=True)
+    torch.nn.functional.conv2d(x, torch.randn(2, 2, 3, 3), padding=1).square().sum().backward()
 
 
 class IsolationError(RuntimeError):
@@ -74,10 +101,11 @@ def _write(path: str, text: str) -> None:
         f.write(text)
 
 
-def enter(directory: Path, hide: tuple[str, ...], max_processes: int) -> None:
+def enter(directory: Path, hide: tuple[str, ...], max_processes: int, keep: tuple[str, ...] = ()) -> None:
     """Enter this exercise's namespaces (see the module's docstring); returns in PID 2 of the new
     PID namespace, with ``directory`` as the working folder. Never returns in the caller's process:
-    that one waits for the child and leaves with its exit status."""
+    that one waits for the child and leaves with its exit status. ``keep``: paths of the view that
+    must stay visible even if they lie under ``/tmp`` (the interpreter of a checkout in ``/tmp``)."""
     libc = _libc()
     uid, gid = os.getuid(), os.getgid()
     own = os.path.realpath(directory)
@@ -90,7 +118,13 @@ def enter(directory: Path, hide: tuple[str, ...], max_processes: int) -> None:
     _write("/proc/self/gid_map", f"{gid} {gid} 1")
 
     _mount(libc, None, "/", None, _MS_REC | _MS_PRIVATE)
+    kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
+            for path in sorted(set(keep)) if path.startswith("/tmp/") and os.path.isdir(path)]
     _mount(libc, "tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64m,mode=1777")
+    for path, fd in kept:  # bound back, read-only as before, from the descriptors opened above
+        os.makedirs(path, 0o755, exist_ok=True)
+        _mount(libc, f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
+        os.close(fd)
     staging = "/tmp/.own"
     os.mkdir(staging, 0o700)
     _mount(libc, own, staging, None, _MS_BIND | _MS_REC)  # keep this folder while /grade is covered

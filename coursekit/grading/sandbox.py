@@ -242,12 +242,12 @@ def run(directory: Path, preloaded: bool = False) -> int:
     protections: dict[str, Any] = {}
     if os.environ.get("COURSEKIT_NAMESPACES") == "1":  # set by the grader when bubblewrap runs us
         from . import namespaces
-        from .bubblewrap import package_folder
-        from .forkserver import preload
+        from .bubblewrap import installations, package_folder
 
         if not preloaded:  # a fork server's child has it all already
-            preload()
-        namespaces.enter(directory, (str(package_folder()),), request["max_processes"])
+            namespaces.preload()
+        namespaces.enter(directory, (str(package_folder()),), request["max_processes"],
+                         keep=(*installations(), str(package_folder())))
         linecache.clearcache()
         protections["namespaces"] = "user, mount, pid, network, ipc"
         protections["source_hidden"] = True
