@@ -73,9 +73,9 @@ class ImageLoadError(ValueError):
 
 def image_cache_dir() -> Path:
     """Folder of cached downloads: ``$COURSEKIT_CACHE/images``, else ``~/.cache/coursekit/images``."""
-    root = os.environ.get("COURSEKIT_CACHE")
-    base = Path(root).expanduser() if root else Path.home() / ".cache" / "coursekit"
-    return base / "images"
+    from .cache import cache_root
+
+    return cache_root() / "images"
 
 
 def load_image(

@@ -51,8 +51,9 @@ class FeatureExtractor(nn.Module):
         layers: layer names such as ``["conv1_1", "relu2_1", "conv4_2"]`` (see ``layer_names(arch)``).
         pooling: "max" keeps the network's pools, "avg" uses AvgPool2d of the same geometry.
         normalize: apply ImageNet mean/std normalisation to the input inside ``forward``.
-        channels_last: run the convolutions in channels-last memory layout (NHWC), which oneDNN
-            computes faster on CPUs; results are the same up to float rounding.
+        channels_last: run the convolutions in channels-last memory layout (NHWC); "auto" picks
+            the layout measured fastest on this machine (``coursekit.models.layout``). Results are
+            the same up to float rounding.
         rescale: False, or how to scale the filters so mean activations over offline sample photos
             are 1 (see ``coursekit.models.rescale``), which balances the layers' style costs:
             "filter" is Gatys et al.'s rule (each filter's mean is 1), "layer" one factor per layer
@@ -68,7 +69,7 @@ class FeatureExtractor(nn.Module):
         pooling: str = "max",
         normalize: bool = True,
         arch: str | None = None,
-        channels_last: bool = False,
+        channels_last: bool | str = False,
         rescale: bool | str = False,
     ) -> None:
         super().__init__()
@@ -109,6 +110,12 @@ class FeatureExtractor(nn.Module):
             images = calibration_images()
             mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
             rescale_to_unit_mean(net.eval(), (images - mean) / std, per=per)
+        if channels_last == "auto":
+            from .layout import fastest_layout
+
+            channels_last = fastest_layout() == "channels_last"
+        if channels_last not in (True, False):
+            raise ValueError(f"channels_last must be True, False or 'auto'; got {channels_last!r}")
         if channels_last:
             net = net.to(memory_format=torch.channels_last)
         self.net = net
@@ -165,7 +172,7 @@ def feature_extractor(
     pooling: str = "max",
     normalize: bool = True,
     rescale: bool | str = False,
-    channels_last: bool = False,
+    channels_last: bool | str = False,
     seed: int = 0,
     progress: bool = True,
 ) -> FeatureExtractor:

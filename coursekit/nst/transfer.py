@@ -114,9 +114,10 @@ class Targets:
 
 
 def default_extractor(weights: str | None = "imagenet", pooling: str = "avg", seed: int = 0,
-                      rescale: bool | str | None = None, channels_last: bool = True) -> FeatureExtractor:
+                      rescale: bool | str | None = None, channels_last: bool | str = "auto") -> FeatureExtractor:
     """VGG19 reading every convolution and its ReLU (a run stops at the deepest layer it needs), set up
-    as Gatys et al.: average pooling and rescaled filters; channels-last for CPU speed.
+    as Gatys et al.: average pooling and rescaled filters; the memory layout measured fastest on this
+    machine (``coursekit.models.layout``).
 
     ``rescale=None`` picks by weights: "filter" (the paper: every filter's mean activation over sample
     photos is 1) for ImageNet weights, "layer" (one factor per layer) for the random-weight fallback,

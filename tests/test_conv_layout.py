@@ -1,0 +1,58 @@
+"""The convolution layout is chosen by measuring this machine, once, and can be forced."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from coursekit.models import layout
+from coursekit.models.features import FeatureExtractor
+from coursekit.models import vgg19
+
+
+def test_the_measurement_is_cached_under_this_machines_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSEKIT_CACHE", str(tmp_path))
+    monkeypatch.delenv("COURSEKIT_LAYOUT", raising=False)
+    calls = []
+    monkeypatch.setattr(layout, "measure_layouts", lambda: calls.append(1) or {"nchw": 2.0, "channels_last": 1.0})
+    assert layout.fastest_layout() == "channels_last"
+    assert layout.fastest_layout() == "channels_last" and calls == [1]  # read back, not measured again
+    saved = json.loads((tmp_path / "layout.json").read_text())
+    assert saved[layout.machine_key()] == {"fastest": "channels_last", "ms": {"nchw": 2.0, "channels_last": 1.0}}
+    monkeypatch.setattr(layout, "measure_layouts", lambda: {"nchw": 1.0, "channels_last": 3.0})
+    assert layout.fastest_layout(refresh=True) == "nchw"
+
+
+def test_a_broken_cache_is_measured_again_and_a_forced_layout_wins(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSEKIT_CACHE", str(tmp_path))
+    (tmp_path / "layout.json").write_text("{ not json")
+    monkeypatch.setattr(layout, "measure_layouts", lambda: {"nchw": 1.0, "channels_last": 3.0})
+    monkeypatch.delenv("COURSEKIT_LAYOUT", raising=False)
+    assert layout.fastest_layout() == "nchw"
+    monkeypatch.setenv("COURSEKIT_LAYOUT", "channels_last")
+    assert layout.fastest_layout() == "channels_last"
+    monkeypatch.setenv("COURSEKIT_LAYOUT", "nhwc")
+    with pytest.raises(ValueError, match="COURSEKIT_LAYOUT='nhwc' is not a layout"):
+        layout.fastest_layout()
+
+
+def test_the_measurement_times_both_layouts():
+    ms = layout.measure_layouts(rounds=1)
+    assert set(ms) == set(layout.LAYOUTS) and all(v > 0 for v in ms.values())
+
+
+def test_an_auto_extractor_follows_the_measurement_and_gives_the_same_features(monkeypatch):
+    model = vgg19(weights=None, seed=0)
+    x = torch.rand(1, 3, 32, 32)
+    got = {}
+    for forced in layout.LAYOUTS:
+        monkeypatch.setenv("COURSEKIT_LAYOUT", forced)
+        fx = FeatureExtractor(model, ["relu1_1", "relu2_1"], channels_last="auto")
+        assert fx.channels_last == (forced == "channels_last")
+        got[forced] = fx(x)
+    for name in ("relu1_1", "relu2_1"):
+        torch.testing.assert_close(got["nchw"][name], got["channels_last"][name], rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="channels_last must be True, False or 'auto'"):
+        FeatureExtractor(model, ["relu1_1"], channels_last="fast")
