@@ -13,6 +13,8 @@ two sides interleaved.
 2. Time to the tutorial's loss: the tutorial runs its 300 evaluations; coursekit with its best
    settings (bounded L-BFGS-B, the layout measured fastest) minimises the same objective; wall-time ratio to reach
    the loss the tutorial ends with (and the best loss it saw).
+   ``--schedules`` adds the same race for other optimiser schedules (L-BFGS-B's history m, a
+   coarse-to-fine start).
 3. Slider change -> first refreshed preview at 128 px in lesson 04's panel (paper layers).
 
 Section 1 also measures the machine's ceiling in the same run (the objective's convolutions alone,
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from dataclasses import replace
 import sys
 import time
 from pathlib import Path
@@ -191,6 +194,35 @@ def time_to_loss(model, size: int, steps: int) -> dict[str, float]:
             "coursekit_seconds_to_best": reached.get("best", float("nan"))}
 
 
+def schedules(model, size: int, steps: int, targets: dict[str, float]) -> list[tuple[str, float, float, float]]:
+    """Optimiser schedules on the tutorial's objective: L-BFGS-B's history m, and a coarse-to-fine
+    start at half size. For each: seconds to the tutorial's best and final loss (counted only at
+    the full size, coarse stage included in the time) and the best loss after ``steps``."""
+    content, style = images(size)
+    engine = coursekit_engine(model, content, style, channels_last="auto")
+    rows = []
+    for label, overrides in (("m = 20 (the default)", {}), ("m = 5", {"history": 5}), ("m = 50", {"history": 50}),
+                             (f"coarse start at {size // 2} px, 30 evaluations", {"schedule": (size // 2,), "coarse": 30}),
+                             (f"coarse start at {size // 2} px, 60 evaluations", {"schedule": (size // 2,), "coarse": 60})):
+        coarse = overrides.pop("coarse", 0)
+        settings = replace(TUTORIAL, **overrides)
+        reached: dict[str, float] = {}
+        engine.objective(settings, engine.output_shape(None))  # the targets, as in time_to_loss
+        start = time.perf_counter()
+        if coarse:  # the coarse stage's own loss is another objective: not compared with the targets
+            engine.run(replace(settings, schedule=()), size=size // 2, steps=coarse)
+            settings = replace(settings, warm_start=True)
+
+        def callback(i, loss, image):
+            for name, target in targets.items():
+                if name not in reached and loss <= target:
+                    reached[name] = time.perf_counter() - start
+
+        result = engine.run(replace(settings, schedule=()), size=None, steps=steps, callback=callback)
+        rows.append((label, reached.get("best", float("nan")), reached.get("final", float("nan")), result.best_loss))
+    return rows
+
+
 def slider_to_preview(size: int, repeats: int) -> list[float]:
     from coursekit.widgets.nst_panel import StyleTransferPanel
 
@@ -213,6 +245,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="128 px, 60 evaluations: a smoke test")
     parser.add_argument("--size", type=int, default=None)
     parser.add_argument("--steps", type=int, default=None, help="the tutorial's num_steps (default 300)")
+    parser.add_argument("--schedules", action="store_true",
+                        help="also time optimiser schedules (L-BFGS-B history, coarse-to-fine) to the tutorial's losses")
     args = parser.parse_args()
     size = args.size or (128 if args.quick else 256)
     steps = args.steps or (60 if args.quick else 300)
@@ -248,6 +282,14 @@ def main() -> int:
           f"-> ratio {t['coursekit_seconds_to_final'] / t['tutorial_seconds']:.3f}; the best loss in "
           f"{t['coursekit_seconds_to_best']:.1f} s -> ratio {t['coursekit_seconds_to_best'] / t['tutorial_seconds']:.3f}; "
           f"its own best after {steps} evaluations {t['coursekit_best_loss']:.5g}")
+
+    if args.schedules:
+        print(f"\n2b. Optimiser schedules on the tutorial's objective at {size} px (ratio = seconds / the tutorial's "
+              f"{t['tutorial_seconds']:.1f} s):")
+        targets = {"best": t["tutorial_best_loss"], "final": t["tutorial_final_loss"]}
+        for label, to_best, to_final, best in schedules(model, size, steps // 2, targets):
+            print(f"   {label:<42} to the best loss {to_best:5.1f} s ({to_best / t['tutorial_seconds']:.3f}), "
+                  f"to the final {to_final:5.1f} s ({to_final / t['tutorial_seconds']:.3f}); own best {best:.5g}")
 
     delays = slider_to_preview(128, repeats=2 if args.quick else 4)
     print("\n3. Slider change -> first refreshed preview at 128 px (paper layers, warm start):")

@@ -104,3 +104,19 @@ def test_tiny_costs_still_make_progress():
     res = optimize_image(lambda x: 1e-12 * quadratic(x), torch.full((1, 3, 8, 8), 0.5), steps=30)
     assert res.best_loss < 1e-3 * res.history["total"][0]
     assert res.history["total"][0] == pytest.approx(1e-12 * quadratic(torch.full((1, 3, 8, 8), 0.5)).item())
+
+
+def test_the_lbfgs_history_is_a_setting_that_changes_the_path_not_the_answer():
+    # A badly scaled quadratic: with one stored pair L-BFGS-B is nearly steepest descent, with
+    # twenty it is close to Newton's method; both stay within the bounds and reach the minimum.
+    scales = torch.logspace(0, 3, 3 * 8 * 8).reshape(1, 3, 8, 8)
+
+    def skewed(x):
+        return (scales * (x - target_image()) ** 2).sum()
+
+    short = optimize_image(skewed, torch.full((1, 3, 8, 8), 0.5), steps=50, history=1)
+    long = optimize_image(skewed, torch.full((1, 3, 8, 8), 0.5), steps=50, history=20)
+    assert long.best_loss < short.best_loss
+    assert optimize_image(skewed, torch.full((1, 3, 8, 8), 0.5), steps=200, history=1).best_loss < 1e-3
+    with pytest.raises(ValueError, match="history"):
+        optimize_image(quadratic, torch.zeros(1, 3, 8, 8), history=0)

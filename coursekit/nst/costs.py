@@ -146,12 +146,14 @@ class _GramTargetCost(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out: Tensor):
         f, D = ctx.saved_tensors
-        scale = (4.0 * ctx.coef) * grad_out.view(-1, 1, 1)
+        # The scalar 4c (times the incoming gradient) scales the small (N, N) matrix, not the
+        # (N, M) product: one pass over nC^2 numbers instead of nC nH nW (the same maths).
+        scaled = D * ((4.0 * ctx.coef) * grad_out.view(-1, 1, 1))
         b, c, h, w = ctx.shape
         if ctx.channels_last:
-            grad = (torch.bmm(f, D) * scale).reshape(b, h, w, c).permute(0, 3, 1, 2)
+            grad = torch.bmm(f, scaled).reshape(b, h, w, c).permute(0, 3, 1, 2)
         else:
-            grad = (torch.bmm(D, f) * scale).reshape(b, c, h, w)
+            grad = torch.bmm(scaled, f).reshape(b, c, h, w)
         return grad, None, None
 
 

@@ -98,7 +98,7 @@ class _Tracker:
         return total
 
 
-def _run_lbfgs(tracker: _Tracker, init: Tensor) -> str:
+def _run_lbfgs(tracker: _Tracker, init: Tensor, history: int) -> str:
     from scipy.optimize import minimize
     from threadpoolctl import threadpool_limits
 
@@ -118,7 +118,7 @@ def _run_lbfgs(tracker: _Tracker, init: Tensor) -> str:
     with threadpool_limits(limits=1, user_api="blas"):
         minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * x0.size,
                  options={"maxfun": tracker.steps + 1, "maxiter": 10 * tracker.steps,
-                          "gtol": 0.0, "ftol": 0.0, "maxcor": 20})
+                          "gtol": 0.0, "ftol": 0.0, "maxcor": history})
     return "budget" if tracker.evaluations >= tracker.steps else "converged"
 
 
@@ -143,6 +143,7 @@ def optimize_image(
     callback: Callable[[int, float, Tensor], None] | None = None,
     stop: threading.Event | None = None,
     diverge_factor: float = 1e3,
+    history: int = 20,
 ) -> OptimResult:
     """Minimise ``loss_fn(x)`` over images x of ``init``'s shape with 0 <= x <= 1.
 
@@ -156,6 +157,7 @@ def optimize_image(
         callback: called after every evaluation as callback(evaluation, loss, image).
         stop: a threading.Event; when set, the loop ends and returns the best image so far.
         diverge_factor: a loss this many times the best one counts as divergence.
+        history: L-BFGS-B's number of stored curvature pairs m (SciPy's ``maxcor``).
     """
     if method not in METHODS:
         raise ValueError(f"method {method!r} is not known; use one of {METHODS}")
@@ -164,10 +166,12 @@ def optimize_image(
         raise ValueError(f"init must be an image tensor of shape (B, 3, H, W), got {shape}")
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
+    if not isinstance(history, int) or history < 1:
+        raise ValueError(f"history (L-BFGS-B's stored pairs) must be a positive integer, got {history!r}")
     tracker = _Tracker(loss_fn, steps, callback, stop, diverge_factor)
     stopped, message = "budget", f"finished {steps} evaluations"
     try:
-        stopped = _run_lbfgs(tracker, init) if method == "lbfgs" else _run_adam(tracker, init, lr)
+        stopped = _run_lbfgs(tracker, init, history) if method == "lbfgs" else _run_adam(tracker, init, lr)
         if stopped == "converged":
             message = f"converged after {tracker.evaluations} evaluations"
     except _Halt as halt:

@@ -58,8 +58,8 @@ class TransferSettings:
     style_weights: lambda^[l] by layer name.  content_layer: the layer of J_content.
     init: "content", "style" or "noise" (seeded by ``seed``).  warm_start: continue from the
         previous result instead (resized if needed).
-    method: "lbfgs" (bounded L-BFGS-B) or "adam" (learning rate ``lr``).  steps: loss evaluations
-        at each scale.  size: longer side of the result (None: the content image's size).
+    method: "lbfgs" (bounded L-BFGS-B, storing ``history`` curvature pairs) or "adam" (learning
+        rate ``lr``).  steps: loss evaluations at each scale.  size: longer side of the result (None: the content image's size).
     schedule: coarser sizes (longer side) to run first, e.g. (64, 128), each result upsampled as
         the next start.  tv_weight: weight of TV(G).
     preserve_color: None, "luminance" (transfer luminance only) or "match" (match the style's
@@ -75,6 +75,7 @@ class TransferSettings:
     warm_start: bool = False
     method: str = "lbfgs"
     lr: float = 0.02
+    history: int = 20
     steps: int = 100
     size: int | None = 128
     schedule: tuple[int, ...] = ()
@@ -252,7 +253,8 @@ def stylize(
         init = resize_image(styles[0], tuple(content.shape[-2:])) if s.init == "style" else \
             initial_image(s.init, content, s.seed)
     # 4. Optimise the pixels within [0, 1] (bounded L-BFGS-B, or Adam), keeping the best image.
-    result = optimize_image(J, init, steps=s.steps, method=s.method, lr=s.lr, callback=callback, stop=stop)
+    result = optimize_image(J, init, steps=s.steps, method=s.method, lr=s.lr, callback=callback, stop=stop,
+                            history=s.history)
     return TransferResult(**vars(result), settings=s, seconds=time.perf_counter() - started)
 
 
