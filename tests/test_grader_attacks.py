@@ -127,6 +127,14 @@ def _attacks(outside: Path, tcp_port: int, unix_path: Path, abstract: str) -> di
                       "breaking", "returned shape"),
         "huge_output": ("import torch\ndef gram_matrix(a):\n    return torch.zeros(200_000_000, dtype=torch.uint8)\n",
                         "breaking", "could not be saved"),  # the file-size limit
+        "forged_empty_npy": ("import json, os\ndef gram_matrix(a):\n    for i in range(8):\n"
+                             "        open(f'results/case_{i}_0.npy', 'wb').close()\n"
+                             "        entry = {'__array__': f'case_{i}_0.npy', 'dtype': 'float64', 'shape': [1]}\n"
+                             "        json.dump({'__dict__': {'kind': 'value', 'value': entry, 'violations': []}},\n"
+                             "                  open(f'results/case_{i}.json', 'w'))\n    os._exit(0)\n",
+                             "breaking", "could not read this output"),
+        "results_folder_link": ("import os\ndef gram_matrix(a):\n    os.rename('results', 'elsewhere')\n"
+                                "    os.symlink('/', 'results')\n    os._exit(0)\n", "breaking", "did not finish"),
         # ---- leaks -----------------------------------------------------------------------------
         "leak_in_message": ("def gram_matrix(a):\n    raise ValueError('INPUT=' + repr(a.flatten().tolist()))\n", "leaks",
                             "raised ValueError"),
@@ -134,6 +142,16 @@ def _attacks(outside: Path, tcp_port: int, unix_path: Path, abstract: str) -> di
                               "    raise type(name, (Exception,), {})()\n", "leaks", "raised"),
         "leak_shadow": ("def gram_matrix(a):\n    raise ValueError(open('/etc/shadow').read())\n", "leaks",
                         "raised FileNotFoundError"),  # not in the view at all
+        "leak_through_violations": ("import gc\n_g = [o for o in gc.get_objects() if type(o).__name__ == 'Guard'\n"
+                                    "      and type(o).__module__ == 'coursekit.grading.sandbox'][0]\n_g.active = False\n"
+                                    "def gram_matrix(a):\n"
+                                    "    for o in gc.get_objects():\n"
+                                    "        if isinstance(o, dict) and 'cases' in o and 'target' in o:\n"
+                                    "            text = 'LEAK ' + repr([c[0][0].flatten().tolist()[:6] for c in o['cases'][4:]])\n"
+                                    "            _g.violations.append(\"the grader's sandbox does not allow \" + text)\n"
+                                    "            _g.violations.append(text)\n"
+                                    "    F = a.reshape(a.shape[0], a.shape[1], -1)\n    return F @ F.transpose(1, 2)\n",
+                                    "leaks", "the sandbox recorded an operation it refuses"),
         "leak_environment": ("import os\ndef gram_matrix(a):\n    found = dict(os.environ)\n"
                              "    for p in os.listdir('/proc'):\n        try:\n"
                              "            found[p] = open(f'/proc/{p}/environ').read()\n        except OSError:\n            pass\n"
@@ -311,6 +329,7 @@ def test_identity_problems_are_errors_for_that_submission(batch):
 
 
 def test_nothing_the_submission_controls_reaches_a_hidden_case_or_the_report(batch):
+    assert "LEAK" not in _text(batch["reports"]["leak_through_violations"])
     for name in ("leak_in_message", "leak_in_type_name", "leak_environment", "huge_message", "leak_shadow"):
         report = batch["reports"][name]
         score = report.exercises[0]
@@ -320,3 +339,21 @@ def test_nothing_the_submission_controls_reaches_a_hidden_case_or_the_report(bat
         assert all(len(f) <= 500 for f in score.feedback)
         text = _text(report)  # public cases may quote the learner's own exception: the inputs were shown
         assert "root:" not in text and "PYTEST" not in text and "/root/" not in text
+
+
+def test_a_helper_of_the_exercises_modules_cannot_stand_in_for_the_reference(tmp_path):
+    # The mistakes of lesson 03 share a loop that, with its defaults, is the reconstruction itself.
+    usable, why = bubblewrap.available()
+    if not usable and os.environ.get("COURSEKIT_REQUIRE_SANDBOX") != "1":
+        pytest.skip(why)
+    from coursekit.grading.grader import grade_notebook
+
+    cell = ("from coursekit.nst.exercises.content import _adam_loop\n"
+            "def reconstruct_image(C, G0, features, cost, steps, lr):\n"
+            "    return _adam_loop(C, G0, features, cost, steps, lr)\n")
+    path = tmp_path / "03_content_cost.ipynb"
+    _notebook(path, "import torch", cell, lesson="03_content_cost")
+    score = {e.name: e for e in grade_notebook(path, limits=Limits(timeout=60)).exercises}["reconstruct_image"]
+    assert score.points == 0 and score.status == "violation", score.summary()
+    assert any("reference implementation of reconstruct_image" in f for f in score.feedback)
+    assert score.protections["helpers_disabled"] > 50

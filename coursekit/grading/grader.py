@@ -224,12 +224,38 @@ def _hidden_error(message: str) -> str:
     return "raised an exception"
 
 
+def _known_violation(text: Any) -> str:
+    """A recorded violation as one of the phrases the sandbox uses (its detail dropped), or a
+    generic one: the text itself never reaches the report."""
+    from .sandbox import BLOCKED_EVENTS, PATH_REFUSALS
+
+    phrases = {*BLOCKED_EVENTS.values(), *PATH_REFUSALS, "reloading coursekit"}
+    if isinstance(text, str):
+        prefix = "the grader's sandbox does not allow "
+        for phrase in sorted(phrases, key=len, reverse=True):
+            if text.startswith(prefix + phrase):
+                return prefix + phrase
+        prefix = "called coursekit's reference implementation of "
+        if text.startswith(prefix) and text[len(prefix):] in all_exercise_names():
+            return text
+    return "the sandbox recorded an operation it refuses"
+
+
+def all_exercise_names() -> set[str]:
+    from .catalogue import all_exercises
+
+    return set(all_exercises())
+
+
 def _violations(load: dict, outcomes: list[Any]) -> list[str]:
+    """The sandbox's recorded violations, reworded by the grader: the submission can append to that
+    list, so only the kind of each (a known phrase) is kept, never its text, and at most five."""
     seen: list[str] = []
     for item in [load, *outcomes]:
         for v in (item or {}).get("violations", []) if isinstance(item, dict) else []:
-            if isinstance(v, str) and v not in seen:
-                seen.append(v[:400])
+            what = _known_violation(v)
+            if what not in seen and len(seen) < 5:
+                seen.append(what)
     return seen
 
 
@@ -292,7 +318,10 @@ def _case_passed(exercise: Exercise, case: Case, args: tuple, kwargs: dict, outc
         score.feedback.append(f"{label}: returned {got['__unsupported__']}, which is not a tensor or a number")
         return False
     expected = exercise.run(exercise.reference, args, kwargs)
-    ok, reason = (case.compare or outputs_match)(got, expected)
+    try:
+        ok, reason = (case.compare or outputs_match)(got, expected)
+    except Exception as exc:  # noqa: BLE001  an output no comparison expected (a many-element tensor for a number)
+        ok, reason = False, f"returned something that could not be compared ({type(exc).__name__})"
     if ok:
         score.passed += 1
         return True

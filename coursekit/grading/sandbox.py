@@ -16,8 +16,10 @@ touching the submission:
 4. an audit hook that refuses new processes, ctypes, sockets, changing resource limits, writing
    outside ``DIR`` and reloading coursekit, and records each attempt as a violation (a second
    layer: the submission shares this interpreter, so the kernel's namespaces are the first);
-5. coursekit's reference implementation of the exercise being graded is disabled (calling it
-   raises and is recorded), and ``check`` is replaced by a stub that runs nothing.
+5. coursekit's reference implementation of the exercise being graded, and every function of the
+   modules that declare exercises (mistakes and their shared helpers) but the exercise's driver
+   and the other exercises' references, are disabled (calling one raises and is recorded), and
+   ``check`` is replaced by a stub that runs nothing.
 
 It then runs the prelude statements (failures ignored), the target cell (a failure is reported)
 and the function on each case, writing each output to ``DIR/results/`` as soon as it has it. The
@@ -51,6 +53,8 @@ BLOCKED_EVENTS = MappingProxyType({
     "resource.setrlimit": "changing resource limits", "resource.prlimit": "changing resource limits",
     "os.kill": "sending a signal", "os.killpg": "sending a signal", "signal.pthread_kill": "sending a signal",
 })  # read-only: the submission shares this interpreter (the kernel's namespaces are the first layer)
+# The refusals about files, as the report words them (their path or event is left out there).
+PATH_REFUSALS = ("writing outside its temporary directory", "changing files outside its temporary directory")
 PATH_EVENTS = ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.symlink",
                "os.link", "os.truncate", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.move")
 # Libraries load native code and probe the system while they are imported (torchvision's
@@ -94,7 +98,7 @@ class Guard:
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
                 isinstance(flags, int) and flags & WRITE_FLAGS)
             if writing and not isinstance(path, int) and path is not None and not self._inside(path):
-                self.refuse(f"writing outside its temporary directory ({_short(os.fsdecode(path))})")
+                self.refuse(f"{PATH_REFUSALS[0]} ({_short(os.fsdecode(path))})")
         elif event in BLOCKED_EVENTS:
             if event in ("os.kill", "os.killpg") and args and args[0] in (os.getpid(), 0):
                 return
@@ -103,7 +107,7 @@ class Guard:
             self.refuse(BLOCKED_EVENTS[event])
         elif event in PATH_EVENTS:
             if not all(self._inside(a) for a in args[:2] if isinstance(a, (str, bytes, os.PathLike))):
-                self.refuse(f"changing files outside its temporary directory ({event})")
+                self.refuse(f"{PATH_REFUSALS[1]} ({event})")
         elif event == "import" and args and isinstance(args[0], str) and args[0].startswith("coursekit"):
             if args[0] in sys.modules:  # a module already loaded is being looked up again: a reload
                 self.refuse("reloading coursekit")
@@ -194,6 +198,61 @@ def _disable_reference(reference: Any, name: str, guard: Guard) -> bool:
     return True
 
 
+def _exercise_modules() -> list[Any]:
+    """The modules that declare exercises (each topic's ``exercises`` module or package, whole),
+    found among the loaded modules: in the sandbox the source folders are hidden by then."""
+    import importlib
+    import pkgutil
+
+    from .catalogue import TOPIC_MODULES
+
+    modules = []
+    for name in TOPIC_MODULES:
+        package = importlib.import_module(name)
+        for info in pkgutil.iter_modules(getattr(package, "__path__", [])):  # outside the sandbox
+            importlib.import_module(f"{name}.{info.name}")
+        modules += [m for key, m in list(sys.modules.items()) if key == name or key.startswith(name + ".")]
+    return modules
+
+
+def _called_by(fn: Any) -> set[Any]:
+    """``fn`` and the functions of its own module that it calls by name, transitively."""
+    seen: set[Any] = set()
+    todo = [fn]
+    while todo:
+        f = todo.pop()
+        if f in seen or not hasattr(f, "__code__"):
+            continue
+        seen.add(f)
+        codes = [f.__code__]
+        while codes:
+            code = codes.pop()
+            codes += [c for c in code.co_consts if hasattr(c, "co_names")]
+            todo += [f.__globals__[n] for n in code.co_names if callable(f.__globals__.get(n))]
+    return seen
+
+
+def disable_grading_helpers(exercise: Any, guard: Guard) -> int:
+    """Switch off every function of the modules that declare exercises (the mistakes and the
+    helpers they share, which can hold a correct core: ``_adam_loop`` with its defaults is the
+    reconstruction loop) except the graded exercise's driver and what it calls. Nothing there is
+    for a submission; the grader builds the cases and compares outputs in its own process.
+    Returns how many were switched off."""
+    import inspect
+
+    from .catalogue import all_exercises
+
+    keep = _called_by(exercise.driver) if exercise.driver is not None else set()
+    # Other exercises' references stay: a later cell may use one (``use_or_reference``).
+    keep |= {other.reference for other in all_exercises().values() if other.name != exercise.name}
+    count = 0
+    for module in _exercise_modules():
+        for value in list(vars(module).values()):
+            if inspect.isfunction(value) and value.__module__ == module.__name__ and value not in keep:
+                count += _disable_reference(value, exercise.name, guard)
+    return count
+
+
 def _blocked_body(*args, **kwargs):
     # Runs with the reference's module globals, where _disable_reference left (guard, name).
     guard, name = __coursekit_blocked__  # noqa: F821
@@ -262,6 +321,7 @@ def run(directory: Path, preloaded: bool = False) -> int:
     guard = Guard(directory)
     sys.addaudithook(guard.hook)
     protections["reference_disabled"] = _disable_reference(exercise.reference, exercise.name, guard)
+    protections["helpers_disabled"] = disable_grading_helpers(exercise, guard)
     import coursekit.grading as grading
 
     grading.check = _check_stub(set(request["passed"]))
