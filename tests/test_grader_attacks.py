@@ -63,6 +63,10 @@ def _attacks(outside: Path, tcp_port: int, unix_path: Path, abstract: str) -> di
                               "    for f in gc.get_objects():\n"
                               "        if isinstance(f, types.FunctionType) and f.__name__ == 'gram_matrix' and f is not gram_matrix:\n"
                               "            return f(a)\n", "reference", "switched off"),
+        "reference_in_autograd": ("import torch\nfrom coursekit.nst import costs\ndef gram_matrix(a):\n"
+                                  "    out = costs._GramTargetCost.apply(a.detach().requires_grad_(True), torch.zeros(1, dtype=a.dtype), 1.0)\n"
+                                  "    f, D = out.grad_fn.saved_tensors\n    return D.detach().to(a.dtype)\n",
+                                  "reference", "reference implementation of gram_matrix"),
         # ---- reaching the enforcement ----------------------------------------------------------
         "guard_off_then_reference": (GUARD_OFF + "from coursekit.nst.costs import gram_matrix as ref\n"
                                      "def gram_matrix(a):\n    return ref(a)\n", "enforcement", "switched off"),
@@ -339,6 +343,26 @@ def test_nothing_the_submission_controls_reaches_a_hidden_case_or_the_report(bat
         assert all(len(f) <= 500 for f in score.feedback)
         text = _text(report)  # public cases may quote the learner's own exception: the inputs were shown
         assert "root:" not in text and "PYTEST" not in text and "/root/" not in text
+
+
+def test_the_library_around_a_reference_cannot_stand_in_for_it(tmp_path):
+    # Lesson 02: coursekit's gram_matrix (another exercise's reference) may be used, but the
+    # library function that turns two Grams into the layer cost is the exercise itself.
+    usable, why = bubblewrap.available()
+    if not usable and os.environ.get("COURSEKIT_REQUIRE_SANDBOX") != "1":
+        pytest.skip(why)
+    from coursekit.grading.grader import grade_notebook
+
+    layer = ("from coursekit.nst import costs\ndef layer_style_cost(a_S, a_G):\n"
+             "    return costs.style_cost_from_grams(costs.gram_matrix(a_S), costs.gram_matrix(a_G), a_G.shape[1],\n"
+             "                                       a_G.shape[2] * a_G.shape[3])\n")
+    total = ("def style_cost(a_S, a_G, style_weights):\n"
+             "    return costs.weighted_style_sum(style_weights, {k: costs.layer_style_cost(a_S[k], a_G[k]) for k in style_weights})\n")
+    path = tmp_path / "02_style_cost.ipynb"
+    _notebook(path, "import torch", layer, total, lesson="02_style_cost")
+    scores = {e.name: e for e in grade_notebook(path, limits=Limits(timeout=60)).exercises}
+    for name in ("layer_style_cost", "style_cost"):
+        assert scores[name].points == 0 and scores[name].status == "violation", scores[name].summary()
 
 
 def test_a_helper_of_the_exercises_modules_cannot_stand_in_for_the_reference(tmp_path):

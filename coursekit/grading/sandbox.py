@@ -215,42 +215,80 @@ def _exercise_modules() -> list[Any]:
     return modules
 
 
-def _called_by(fn: Any) -> set[Any]:
-    """``fn`` and the functions of its own module that it calls by name, transitively."""
+def _methods(cls: type) -> list[Any]:
+    """The plain functions defined in a class (static and class methods unwrapped)."""
+    found = []
+    for value in vars(cls).values():
+        value = getattr(value, "__func__", value)
+        if hasattr(value, "__code__"):
+            found.append(value)
+    return found
+
+
+def _called_by(*fns: Any, stop: Any = None) -> set[Any]:
+    """The functions ``fns`` call by name, transitively (a class named in them brings its methods),
+    not looking into ``stop`` (the graded reference, switched off whoever calls it)."""
     seen: set[Any] = set()
-    todo = [fn]
+    todo = list(fns)
     while todo:
         f = todo.pop()
-        if f in seen or not hasattr(f, "__code__"):
+        if f in seen or f is stop or not hasattr(f, "__code__"):
             continue
         seen.add(f)
         codes = [f.__code__]
         while codes:
             code = codes.pop()
             codes += [c for c in code.co_consts if hasattr(c, "co_names")]
-            todo += [f.__globals__[n] for n in code.co_names if callable(f.__globals__.get(n))]
+            for name in code.co_names:
+                value = f.__globals__.get(name)
+                if isinstance(value, type) and value.__module__.startswith("coursekit."):
+                    todo += _methods(value)
+                elif callable(value):
+                    todo.append(value)
     return seen
 
 
+def _computing_functions(module: Any) -> list[Any]:
+    """What in the graded reference's own module may compute its result: the module's functions,
+    and the forward and backward of its autograd Functions (``_GramTargetCost`` forms F F^T and
+    keeps it for its backward pass)."""
+    import inspect
+
+    import torch
+
+    found = [v for v in vars(module).values() if inspect.isfunction(v) and v.__module__ == module.__name__]
+    for value in vars(module).values():
+        if isinstance(value, type) and issubclass(value, torch.autograd.Function) and value.__module__ == module.__name__:
+            found += [f for f in _methods(value) if f.__name__ in ("forward", "backward")]
+    return found
+
+
 def disable_grading_helpers(exercise: Any, guard: Guard) -> int:
-    """Switch off every function of the modules that declare exercises (the mistakes and the
-    helpers they share, which can hold a correct core: ``_adam_loop`` with its defaults is the
-    reconstruction loop) except the graded exercise's driver and what it calls. Nothing there is
-    for a submission; the grader builds the cases and compares outputs in its own process.
-    Returns how many were switched off."""
+    """Switch off what could stand in for the graded exercise's reference:
+
+    * every function of the modules that declare exercises (the mistakes and the helpers they
+      share, which can hold a correct core: ``_adam_loop`` with its defaults is the reconstruction
+      loop); the grader builds the cases and compares outputs in its own process;
+    * every function of the reference's own module, and the forward and backward of its autograd
+      Functions (``style_cost_from_grams`` is most of ``layer_style_cost``; ``_GramTargetCost``
+      keeps F F^T for its backward pass, where a submission can read it);
+
+    except the graded exercise's driver and the other exercises' references, with everything they
+    call. Returns how many were switched off."""
     import inspect
 
     from .catalogue import all_exercises
 
-    keep = _called_by(exercise.driver) if exercise.driver is not None else set()
-    # Other exercises' references stay: a later cell may use one (``use_or_reference``).
-    keep |= {other.reference for other in all_exercises().values() if other.name != exercise.name}
-    count = 0
-    for module in _exercise_modules():
-        for value in list(vars(module).values()):
-            if inspect.isfunction(value) and value.__module__ == module.__name__ and value not in keep:
-                count += _disable_reference(value, exercise.name, guard)
-    return count
+    # The driver, and other exercises' references with all they call, stay: a later cell may use
+    # one (``use_or_reference``).
+    others = [other.reference for other in all_exercises().values() if other.name != exercise.name]
+    keep = _called_by(*others, *([exercise.driver] if exercise.driver is not None else []), stop=exercise.reference)
+    targets = [v for module in _exercise_modules() for v in list(vars(module).values())
+               if inspect.isfunction(v) and v.__module__ == module.__name__]
+    home = sys.modules.get(getattr(exercise.reference, "__module__", ""), None)
+    if home is not None and home.__name__.startswith("coursekit."):
+        targets += _computing_functions(home)
+    return sum(_disable_reference(f, exercise.name, guard) for f in set(targets) if f not in keep)
 
 
 def _blocked_body(*args, **kwargs):
