@@ -156,6 +156,10 @@ def _attacks(outside: Path, tcp_port: int, unix_path: Path, abstract: str) -> di
                                     "            _g.violations.append(text)\n"
                                     "    F = a.reshape(a.shape[0], a.shape[1], -1)\n    return F @ F.transpose(1, 2)\n",
                                     "leaks", "the sandbox recorded an operation it refuses"),
+        "leak_through_protections": ("import json\ndef gram_matrix(a):\n"
+                                     "    forged = {'namespaces': 'LEAK ' + repr(a.flatten().tolist()[:6]), 'LEAK': 1}\n"
+                                     "    json.dump({'__dict__': {'protections': {'__dict__': forged}}}, open('results/protections.json', 'w'))\n"
+                                     "    return a\n", "leaks", "returned shape"),
         "leak_environment": ("import os\ndef gram_matrix(a):\n    found = dict(os.environ)\n"
                              "    for p in os.listdir('/proc'):\n        try:\n"
                              "            found[p] = open(f'/proc/{p}/environ').read()\n        except OSError:\n            pass\n"
@@ -334,6 +338,7 @@ def test_identity_problems_are_errors_for_that_submission(batch):
 
 def test_nothing_the_submission_controls_reaches_a_hidden_case_or_the_report(batch):
     assert "LEAK" not in _text(batch["reports"]["leak_through_violations"])
+    assert "LEAK" not in _text(batch["reports"]["leak_through_protections"])
     for name in ("leak_in_message", "leak_in_type_name", "leak_environment", "huge_message", "leak_shadow"):
         report = batch["reports"][name]
         score = report.exercises[0]

@@ -172,8 +172,7 @@ def _run_in(directory: Path, request: dict[str, Any], sandboxes: Sandboxes,
     code, timed_out = sandboxes.launch(directory, limits)
     results = directory / "results"
     saved = channel.read(results, "protections")
-    protections = saved.get("protections", {}) if isinstance(saved, dict) else {}
-    protections = protections if isinstance(protections, dict) else {}
+    protections = _known_protections(saved.get("protections", {}) if isinstance(saved, dict) else {})
     load = channel.read(results, "load")
     load = load if isinstance(load, dict) else {}
     budget = [channel.MAX_EXERCISE_BYTES]  # all the cases' outputs together
@@ -222,6 +221,20 @@ def _hidden_error(message: str) -> str:
     if isinstance(known, type) and issubclass(known, BaseException):
         return f"raised {name}"
     return "raised an exception"
+
+
+# What the sandbox reports having applied, and the values each may take. The file lies in the
+# submission's folder, which it can rewrite: anything else is dropped, never copied to a report.
+_PROTECTIONS = {"namespaces": ("user, mount, pid, network, ipc",), "source_hidden": (True,),
+                "landlock_abi": tuple(range(16)), "capabilities_dropped": (True, False),
+                "reference_disabled": (True, False), "helpers_disabled": tuple(range(10_000))}
+
+
+def _known_protections(saved: Any) -> dict[str, Any]:
+    if not isinstance(saved, dict):
+        return {}
+    return {key: saved[key] for key, allowed in _PROTECTIONS.items()
+            if key in saved and type(saved[key]) in (bool, int, str) and saved[key] in allowed}
 
 
 def _known_violation(text: Any) -> str:
