@@ -204,13 +204,27 @@ def _pending(listener: socket.socket) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
+def _require_isolation() -> None:
+    """Skip without bubblewrap, or fail where COURSEKIT_REQUIRE_SANDBOX=1 says it must be there."""
     usable, why = bubblewrap.available()
     if not usable:
         if os.environ.get("COURSEKIT_REQUIRE_SANDBOX") == "1":
             pytest.fail(f"the grader's isolation is required here: {why}", pytrace=False)
         pytest.skip(why)
+
+
+def _graded_alone(path: Path, *cells: str, lesson: str) -> dict:
+    """Grade one notebook of ``cells`` on its own: its scores by exercise name."""
+    from coursekit.grading.grader import grade_notebook
+
+    _require_isolation()
+    _notebook(path, "import torch", *cells, lesson=lesson)
+    return {e.name: e for e in grade_notebook(path, limits=Limits(timeout=60)).exercises}
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    _require_isolation()
     base = tmp_path_factory.mktemp("attacks")
     folder, outside, scratch = base / "submissions", base / "outside", base / "grader-tmp"
     for d in (folder, outside, scratch):
@@ -353,36 +367,22 @@ def test_nothing_the_submission_controls_reaches_a_hidden_case_or_the_report(bat
 def test_the_library_around_a_reference_cannot_stand_in_for_it(tmp_path):
     # Lesson 02: coursekit's gram_matrix (another exercise's reference) may be used, but the
     # library function that turns two Grams into the layer cost is the exercise itself.
-    usable, why = bubblewrap.available()
-    if not usable and os.environ.get("COURSEKIT_REQUIRE_SANDBOX") != "1":
-        pytest.skip(why)
-    from coursekit.grading.grader import grade_notebook
-
     layer = ("from coursekit.nst import costs\ndef layer_style_cost(a_S, a_G):\n"
              "    return costs.style_cost_from_grams(costs.gram_matrix(a_S), costs.gram_matrix(a_G), a_G.shape[1],\n"
              "                                       a_G.shape[2] * a_G.shape[3])\n")
     total = ("def style_cost(a_S, a_G, style_weights):\n"
              "    return costs.weighted_style_sum(style_weights, {k: costs.layer_style_cost(a_S[k], a_G[k]) for k in style_weights})\n")
-    path = tmp_path / "02_style_cost.ipynb"
-    _notebook(path, "import torch", layer, total, lesson="02_style_cost")
-    scores = {e.name: e for e in grade_notebook(path, limits=Limits(timeout=60)).exercises}
+    scores = _graded_alone(tmp_path / "02_style_cost.ipynb", layer, total, lesson="02_style_cost")
     for name in ("layer_style_cost", "style_cost"):
         assert scores[name].points == 0 and scores[name].status == "violation", scores[name].summary()
 
 
 def test_a_helper_of_the_exercises_modules_cannot_stand_in_for_the_reference(tmp_path):
     # The mistakes of lesson 03 share a loop that, with its defaults, is the reconstruction itself.
-    usable, why = bubblewrap.available()
-    if not usable and os.environ.get("COURSEKIT_REQUIRE_SANDBOX") != "1":
-        pytest.skip(why)
-    from coursekit.grading.grader import grade_notebook
-
     cell = ("from coursekit.nst.exercises.content import _adam_loop\n"
             "def reconstruct_image(C, G0, features, cost, steps, lr):\n"
             "    return _adam_loop(C, G0, features, cost, steps, lr)\n")
-    path = tmp_path / "03_content_cost.ipynb"
-    _notebook(path, "import torch", cell, lesson="03_content_cost")
-    score = {e.name: e for e in grade_notebook(path, limits=Limits(timeout=60)).exercises}["reconstruct_image"]
+    score = _graded_alone(tmp_path / "03_content_cost.ipynb", cell, lesson="03_content_cost")["reconstruct_image"]
     assert score.points == 0 and score.status == "violation", score.summary()
     assert any("reference implementation of reconstruct_image" in f for f in score.feedback)
     assert score.protections["helpers_disabled"] > 50

@@ -32,7 +32,7 @@ import torch
 
 from . import registry
 from . import channel
-from .catalogue import topic_of
+from .catalogue import all_exercises, topic_of
 from .sandboxes import Sandboxes, remove_tree
 from ..exercise import Case, Exercise, matching_mistakes, outputs_match
 from .submission import MAX_NOTEBOOK_BYTES, SubmissionError, code_cells, is_unchanged_stub, program_for
@@ -249,15 +249,9 @@ def _known_violation(text: Any) -> str:
             if text.startswith(prefix + phrase):
                 return prefix + phrase
         prefix = "called coursekit's reference implementation of "
-        if text.startswith(prefix) and text[len(prefix):] in all_exercise_names():
+        if text.startswith(prefix) and text[len(prefix):] in all_exercises():
             return text
     return "the sandbox recorded an operation it refuses"
-
-
-def all_exercise_names() -> set[str]:
-    from .catalogue import all_exercises
-
-    return set(all_exercises())
 
 
 def _violations(load: dict, outcomes: list[Any]) -> list[str]:
