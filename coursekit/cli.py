@@ -45,6 +45,7 @@ def _floats(text: str) -> tuple[float, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .nst.optimize import METHODS
     from .nst.transfer import COLOR_MODES, START_IMAGES, TransferSettings
 
     d = TransferSettings()
@@ -63,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lambda per layer, e.g. relu1_1=0.2,relu2_1=0.2 (default: the paper's five rectified layers relu1_1..relu5_1 at 0.2; conv1_1.. reads the pre-ReLU variant)")
     p.add_argument("--content-layer", default=d.content_layer, help=f"default {d.content_layer}")
     p.add_argument("--init", choices=START_IMAGES, default=d.init)
-    p.add_argument("--optimizer", choices=("lbfgs", "adam"), default=d.method)
+    p.add_argument("--optimizer", choices=METHODS, default=d.method,
+                   help=f"default {d.method}: bounded L-BFGS in torch; lbfgs: SciPy's L-BFGS-B; adam: clamped Adam")
     p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
     p.add_argument("--schedule", type=_sizes, default=(), help="coarser sizes to run first, e.g. 64,128")
     p.add_argument("--tv", type=float, default=d.tv_weight, help="total-variation weight")

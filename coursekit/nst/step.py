@@ -1,5 +1,5 @@
 """One optimisation step of style transfer, written out: the loop body a first-order optimiser
-(Adam, SGD) repeats. Lesson 04's exercise ``transfer_step``; ``stylize`` runs L-BFGS-B instead."""
+(Adam, SGD) repeats. Lesson 04's exercise ``transfer_step``; ``stylize`` runs a bounded L-BFGS instead."""
 
 from __future__ import annotations
 

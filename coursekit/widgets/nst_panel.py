@@ -18,6 +18,7 @@ from torch import Tensor
 from ..images import load_image, to_pil
 from ..plots import loss_curves
 from ..nst.costs import PAPER_STYLE_LAYERS
+from ..nst.optimize import METHODS
 from ..nst.transfer import COLOR_MODES, START_IMAGES, StyleTransfer, TransferResult, TransferSettings
 from .background import BackgroundJob
 from .render import figure_png, new_figure
@@ -79,7 +80,7 @@ class StyleTransferPanel:
         self.size = w.Dropdown(options=[64, 96, 128, 192, 256, 384], value=s.size, description="size (px)")
         self.steps = w.IntSlider(value=s.steps, min=5, max=500, step=5, description="steps", continuous_update=False)
         self.init = w.Dropdown(options=list(START_IMAGES), value=s.init, description="start from")
-        self.method = w.Dropdown(options=["lbfgs", "adam"], value=s.method, description="optimiser")
+        self.method = w.Dropdown(options=list(METHODS), value=s.method, description="optimiser")
         # ipywidgets 8 reads a value of None as "nothing selected": "no" stands for None here.
         self.preserve_color = w.Dropdown(options=[("no", "no"), ("luminance only", "luminance"),
                                                   ("match colours", "match")], value=s.preserve_color or "no",
