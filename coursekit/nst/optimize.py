@@ -104,8 +104,9 @@ class _Tracker:
         return total
 
 
-def _scaled(tracker: _Tracker, like: Tensor) -> Callable[[Tensor], tuple[float, Tensor]]:
-    """x (flat float64) -> (c J(x), c dJ/dx) with c = 1 / max|dJ/dx| fixed at the first evaluation."""
+def _scaled(tracker: _Tracker, like: Tensor, home: torch.device | str = "cpu") -> Callable[[Tensor], tuple[float, Tensor]]:
+    """x (flat float64) -> (c J(x), c dJ/dx) with c = 1 / max|dJ/dx| fixed at the first evaluation;
+    the gradient is returned on ``home``, the optimiser's device."""
     shape, dtype, device = like.shape, like.dtype, like.device
     scale: list[float] = []
 
@@ -116,7 +117,7 @@ def _scaled(tracker: _Tracker, like: Tensor) -> Callable[[Tensor], tuple[float, 
         if not scale:
             steepest = float(grad.abs().max())
             scale.append(1.0 / steepest if np.isfinite(steepest) and steepest > 0 else 1.0)
-        return float(total.detach()) * scale[0], grad.detach().reshape(-1).to("cpu", torch.float64) * scale[0]
+        return float(total.detach()) * scale[0], grad.detach().reshape(-1).to(home, torch.float64) * scale[0]
 
     return fg
 
@@ -140,7 +141,9 @@ def _run_lbfgs(tracker: _Tracker, init: Tensor, history: int) -> str:
 
 
 def _run_projected(tracker: _Tracker, init: Tensor, history: int) -> str:
-    minimize_box(_scaled(tracker, init), init.detach().reshape(-1).to("cpu", torch.float64), history=history)
+    # the optimiser's vectors stay on the image's device (a GPU run never copies them to the host)
+    fg = _scaled(tracker, init, home=init.device)
+    minimize_box(fg, init.detach().reshape(-1).to(torch.float64), history=history)
     return "budget" if tracker.evaluations >= tracker.steps else "converged"
 
 
