@@ -2,6 +2,7 @@
 
     python benchmarks/nst_benchmark.py            # the full run (about 6 minutes on 2 cores)
     python benchmarks/nst_benchmark.py --quick    # smaller and shorter, for a smoke test
+    python benchmarks/nst_benchmark.py --device cuda --size 512   # both sides on a GPU
 
 Both sides use the same seeded VGG19 weights (ImageNet when cached, else random), the same images
 (astronaut as content, immunohistochemistry as style) and the same machine. Machines here are
@@ -49,8 +50,20 @@ TUTORIAL = TransferSettings(alpha=1.0, beta=1e6, style_weights=dict(TUTORIAL_STY
                             content_layer=TUTORIAL_CONTENT_LAYER, convention="pytorch_tutorial")
 
 
-def images(size: int):
-    return sample_image("astronaut", size=(size, size)), sample_image("immunohistochemistry", size=(size, size))
+def images(size: int, device: torch.device | str = "cpu"):
+    return (sample_image("astronaut", size=(size, size)).to(device),
+            sample_image("immunohistochemistry", size=(size, size)).to(device))
+
+
+def now(device: torch.device | str) -> float:
+    """perf_counter once the device's queued work is done (a GPU runs asynchronously)."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter()
+
+
+def device_of(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
 
 
 def coursekit_engine(model, content, style, *, channels_last: bool) -> StyleTransfer:
@@ -59,7 +72,8 @@ def coursekit_engine(model, content, style, *, channels_last: bool) -> StyleTran
 
 
 def identical_work(model, size: int, rounds: int, evals: int) -> dict[str, float]:
-    content, style = images(size)
+    device = device_of(model)
+    content, style = images(size, device)
     tmodel, s_losses, c_losses = tut.get_style_model_and_losses(model.features, IMAGENET_MEAN, IMAGENET_STD,
                                                                 style, content)
     tmodel.requires_grad_(False)
@@ -84,28 +98,28 @@ def identical_work(model, size: int, rounds: int, evals: int) -> dict[str, float
 
     times: dict[str, list[float]] = {"tutorial": [], **{k: [] for k in ours}}
     for _ in range(rounds):  # interleaved, so drifts in machine load hit every side alike
-        start = time.perf_counter()
+        start = now(device)
         for _ in range(evals):
             tut.evaluation(tmodel, s_losses, c_losses, x_tut)
-        times["tutorial"].append((time.perf_counter() - start) / evals)
+        times["tutorial"].append((now(device) - start) / evals)
         for label, fn in ours.items():
-            start = time.perf_counter()
+            start = now(device)
             for _ in range(evals):
                 ck_eval(fn)
-            times[label].append((time.perf_counter() - start) / evals)
+            times[label].append((now(device) - start) / evals)
     result = {k: statistics.median(v) * 1000 for k, v in times.items()}
     result["ceiling"] = conv_ceiling(tmodel, content)
-    chosen = "coursekit channels-last" if fastest_layout() == "channels_last" else "coursekit NCHW"
+    chosen = "coursekit channels-last" if fastest_layout(device=device) == "channels_last" else "coursekit NCHW"
     result["chosen"] = chosen
-    result["profile"] = operator_profile(lambda: ck_eval(ours[chosen]))
+    result["profile"] = operator_profile(lambda: ck_eval(ours[chosen]), device)
     return result
 
 
-def paper_objective(size: int, rounds: int) -> dict[str, float]:
+def paper_objective(size: int, rounds: int, device: torch.device | str) -> dict[str, float]:
     """Lesson 04's defaults (the paper's rectified relu1_1 ... relu5_1 and relu4_2): ms per
     evaluation, and the ceiling of the convolutions its extractor runs."""
-    content, style = images(size)
-    fx = default_extractor()
+    content, style = images(size, device)
+    fx = default_extractor(device=device)
     engine = StyleTransfer(content, style, fx)
     loss_fn = engine.objective(TransferSettings(size=size), (1, 3, size, size))
 
@@ -116,9 +130,9 @@ def paper_objective(size: int, rounds: int) -> dict[str, float]:
     evaluate()
     times = []
     for _ in range(rounds):
-        start = time.perf_counter()
+        start = now(device)
         evaluate()
-        times.append(time.perf_counter() - start)
+        times.append(now(device) - start)
     return {"ms": statistics.median(times) * 1000, "ceiling": conv_ceiling(fx, content)}
 
 
@@ -136,6 +150,7 @@ def conv_ceiling(module: torch.nn.Module, x: torch.Tensor, rounds: int = 3) -> d
     for h in hooks:
         h.remove()
     gflop = sum(2 * 2 * c.weight.numel() * out[2] * out[3] for c, _, out in convs) / 1e9
+    device = x.device
     result = {"gflop": gflop}
     for layout, fmt in (("NCHW", torch.contiguous_format), ("channels-last", torch.channels_last)):
         layers = []
@@ -143,29 +158,33 @@ def conv_ceiling(module: torch.nn.Module, x: torch.Tensor, rounds: int = 3) -> d
             c = torch.nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding)
             c.load_state_dict(conv.state_dict())
             c.requires_grad_(False)
-            layers.append((c.to(memory_format=fmt), torch.randn(shape).contiguous(memory_format=fmt)))
+            layers.append((c.to(device=device, memory_format=fmt),
+                           torch.randn(shape, device=device).contiguous(memory_format=fmt)))
         times = []
         for _ in range(rounds + 1):  # the first round warms up
-            start = time.perf_counter()
+            start = now(device)
             for c, xin in layers:
                 xin = xin.detach().requires_grad_(True)
                 y = c(xin)
                 y.backward(torch.ones_like(y))
-            times.append(time.perf_counter() - start)
+            times.append(now(device) - start)
         result[layout] = statistics.median(times[1:]) * 1000
     return result
 
 
-def operator_profile(fn, top: int = 8) -> list[tuple[str, float]]:
-    """Where one call of ``fn`` spends its time: the ``top`` operators by self CPU time, in %."""
+def operator_profile(fn, device: torch.device, top: int = 8) -> list[tuple[str, float]]:
+    """Where one call of ``fn`` spends its time: the ``top`` operators by self time (CPU, or the
+    GPU's kernels on a GPU), in %."""
     from torch.profiler import ProfilerActivity, profile
 
+    gpu = device.type == "cuda"
     fn()  # warm
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
+    with profile(activities=[ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if gpu else [])) as prof:
         fn()
-    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
-    total = sum(e.self_cpu_time_total for e in events) or 1
-    return [(e.key, 100 * e.self_cpu_time_total / total) for e in events[:top]]
+    key = "self_device_time_total" if gpu else "self_cpu_time_total"
+    events = sorted(prof.key_averages(), key=lambda e: getattr(e, key), reverse=True)
+    total = sum(getattr(e, key) for e in events) or 1
+    return [(e.key, 100 * getattr(e, key) / total) for e in events[:top]]
 
 
 def race(engine, settings: TransferSettings, steps: int, targets: dict[str, float]) -> dict[str, float]:
@@ -190,7 +209,7 @@ def race(engine, settings: TransferSettings, steps: int, targets: dict[str, floa
 def time_to_loss(model, size: int, steps: int) -> dict[str, object]:
     """The tutorial's 300 evaluations, then coursekit's default (projected L-BFGS) and SciPy's
     L-BFGS-B on the same objective, each raced to the tutorial's final and best loss."""
-    content, style = images(size)
+    content, style = images(size, device_of(model))
     record: list[tuple[float, float]] = []
     tut.run_style_transfer(model.features, IMAGENET_MEAN, IMAGENET_STD, content, style, content.clone(),
                            num_steps=steps, record=record)
@@ -210,7 +229,7 @@ def schedules(model, size: int, steps: int, targets: dict[str, float]) -> list[t
     """Optimiser schedules on the tutorial's objective, with the default method (projected L-BFGS):
     the history m, and a coarse-to-fine start at half size (its time included, its own losses,
     another objective, not compared with the targets)."""
-    content, style = images(size)
+    content, style = images(size, device_of(model))
     engine = coursekit_engine(model, content, style, channels_last="auto")
     rows = []
     for label, overrides in (("m = 20 (the default)", {}), ("m = 5", {"history": 5}), ("m = 50", {"history": 50}),
@@ -251,14 +270,19 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="128 px, 60 evaluations: a smoke test")
     parser.add_argument("--size", type=int, default=None)
     parser.add_argument("--steps", type=int, default=None, help="the tutorial's num_steps (default 300)")
+    parser.add_argument("--device", default="cpu", help="where both sides run: cpu (default) or cuda")
     parser.add_argument("--schedules", action="store_true",
                         help="also time optimiser schedules (the L-BFGS history m, a coarse start) to the tutorial's losses")
     args = parser.parse_args()
     size = args.size or (128 if args.quick else 256)
     steps = args.steps or (60 if args.quick else 300)
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: torch sees no CUDA device here; run without --device to use the CPU")
     torch.manual_seed(0)
-    model = vgg19(weights="imagenet")
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; weights: {model.weights_source}")
+    model = vgg19(weights="imagenet").to(device)
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    print(f"torch {torch.__version__}, {where}; weights: {model.weights_source}")
 
     per_eval = identical_work(model, size, rounds=3 if args.quick else 5, evals=2 if args.quick else 4)
     ceiling, profile, chosen = per_eval.pop("ceiling"), per_eval.pop("profile"), per_eval.pop("chosen")
@@ -270,11 +294,11 @@ def main() -> int:
     print(f"   ceiling: its {ceiling['gflop']:.1f} GFLOP of convolutions alone (forward + input gradient) take "
           f"{ceiling['NCHW']:.1f} ms in NCHW ({ceiling['gflop'] / ceiling['NCHW'] * 1e3:.0f} GFLOP/s) and "
           f"{ceiling['channels-last']:.1f} ms channels-last ({ceiling['gflop'] / ceiling['channels-last'] * 1e3:.0f} GFLOP/s)")
-    print(f"   the layout measured fastest here ({machine_key()}), which the lessons use: {chosen} "
+    print(f"   the layout measured fastest here ({machine_key(device)}), which the lessons use: {chosen} "
           f"(ratio {per_eval[chosen] / per_eval['tutorial']:.2f})")
-    print("   where coursekit's evaluation spends its time (self CPU): "
+    print(f"   where coursekit's evaluation spends its time (self {'GPU' if device.type == 'cuda' else 'CPU'} time): "
           + ", ".join(f"{name} {share:.0f} %" for name, share in profile))
-    paper = paper_objective(size, rounds=3)
+    paper = paper_objective(size, rounds=3, device=device)
     pbest = min(paper["ceiling"]["NCHW"], paper["ceiling"]["channels-last"])
     print(f"   the paper's objective (lesson 04's defaults): {paper['ms']:.1f} ms per evaluation, "
           f"{100 * pbest / paper['ms']:.1f} % of its ceiling ({paper['ceiling']['gflop']:.1f} GFLOP, "
@@ -301,7 +325,7 @@ def main() -> int:
                   f"to the final {r['to_final']:5.1f} s ({r['to_final'] / tut_s:.3f}); own best {r['best_loss']:.5g}")
 
     delays = slider_to_preview(128, repeats=2 if args.quick else 4)
-    print("\n3. Slider change -> first refreshed preview at 128 px (paper layers, warm start):")
+    print("\n3. Slider change -> first refreshed preview at 128 px (paper layers, warm start, on the CPU):")
     print(f"   median {statistics.median(delays):.2f} s, max {max(delays):.2f} s over {len(delays)} changes")
     return 0
 

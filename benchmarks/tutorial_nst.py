@@ -56,7 +56,7 @@ class Normalization(nn.Module):
         self.std = torch.tensor(std).view(-1, 1, 1)
 
     def forward(self, img):
-        return (img - self.mean) / self.std
+        return (img - self.mean.to(img)) / self.std.to(img)  # the tutorial moves these to its device
 
 
 def get_style_model_and_losses(cnn, mean, std, style_img, content_img,

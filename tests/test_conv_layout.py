@@ -16,19 +16,19 @@ def test_the_measurement_is_cached_under_this_machines_key(tmp_path, monkeypatch
     monkeypatch.setenv("COURSEKIT_CACHE", str(tmp_path))
     monkeypatch.delenv("COURSEKIT_LAYOUT", raising=False)
     calls = []
-    monkeypatch.setattr(layout, "measure_layouts", lambda: calls.append(1) or {"nchw": 2.0, "channels_last": 1.0})
+    monkeypatch.setattr(layout, "measure_layouts", lambda **kw: calls.append(kw) or {"nchw": 2.0, "channels_last": 1.0})
     assert layout.fastest_layout() == "channels_last"
-    assert layout.fastest_layout() == "channels_last" and calls == [1]  # read back, not measured again
+    assert layout.fastest_layout() == "channels_last" and calls == [{"device": "cpu"}]  # read back, not measured again
     saved = json.loads((tmp_path / "layout.json").read_text())
     assert saved[layout.machine_key()] == {"fastest": "channels_last", "ms": {"nchw": 2.0, "channels_last": 1.0}}
-    monkeypatch.setattr(layout, "measure_layouts", lambda: {"nchw": 1.0, "channels_last": 3.0})
+    monkeypatch.setattr(layout, "measure_layouts", lambda **kw: {"nchw": 1.0, "channels_last": 3.0})
     assert layout.fastest_layout(refresh=True) == "nchw"
 
 
 def test_a_broken_cache_is_measured_again_and_a_forced_layout_wins(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSEKIT_CACHE", str(tmp_path))
     (tmp_path / "layout.json").write_text("{ not json")
-    monkeypatch.setattr(layout, "measure_layouts", lambda: {"nchw": 1.0, "channels_last": 3.0})
+    monkeypatch.setattr(layout, "measure_layouts", lambda **kw: {"nchw": 1.0, "channels_last": 3.0})
     monkeypatch.delenv("COURSEKIT_LAYOUT", raising=False)
     assert layout.fastest_layout() == "nchw"
     monkeypatch.setenv("COURSEKIT_LAYOUT", "channels_last")
@@ -38,9 +38,14 @@ def test_a_broken_cache_is_measured_again_and_a_forced_layout_wins(tmp_path, mon
         layout.fastest_layout()
 
 
-def test_the_measurement_times_both_layouts():
+def test_the_measurement_times_both_layouts_and_leaves_the_callers_random_stream_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
     ms = layout.measure_layouts(rounds=1)
     assert set(ms) == set(layout.LAYOUTS) and all(v > 0 for v in ms.values())
+    # a machine that measures (no cache yet) draws the same random numbers afterwards as one that reads the cache
+    assert torch.equal(torch.rand(3), expected)
 
 
 def test_an_auto_extractor_follows_the_measurement_and_gives_the_same_features(monkeypatch):
@@ -56,3 +61,20 @@ def test_an_auto_extractor_follows_the_measurement_and_gives_the_same_features(m
         torch.testing.assert_close(got["nchw"][name], got["channels_last"][name], rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="channels_last must be True, False or 'auto'"):
         FeatureExtractor(model, ["relu1_1"], channels_last="fast")
+
+
+def test_the_layout_is_measured_for_the_device_the_extractor_runs_on(monkeypatch):
+    # default_extractor rescales its filters on the CPU, then asks for the layout of the target device
+    # (a GPU's answer is measured and cached under the card's name, not the CPU's).
+    from coursekit.nst import transfer
+
+    asked = []
+    monkeypatch.setattr(transfer, "fastest_layout", lambda device: asked.append(str(device)) or "nchw")
+    fx = transfer.default_extractor(weights=None, device="cpu")
+    assert asked == ["cpu"] and fx.channels_last is False
+    assert next(fx.parameters()).device.type == "cpu"
+    seen = []
+    monkeypatch.setattr(layout, "fastest_layout", lambda device: seen.append(torch.device(device).type) or "nchw")
+    FeatureExtractor(vgg19(weights=None, seed=0), ["relu1_1"], channels_last="auto")
+    assert seen == ["cpu"]
+    assert layout.machine_key("cpu") == layout.machine_key()

@@ -113,7 +113,8 @@ class FeatureExtractor(nn.Module):
         if channels_last == "auto":
             from .layout import fastest_layout
 
-            channels_last = fastest_layout() == "channels_last"
+            device = next(net.parameters()).device  # measured on the device the network runs on
+            channels_last = fastest_layout(device=device) == "channels_last"
         if channels_last not in (True, False):
             raise ValueError(f"channels_last must be True, False or 'auto'; got {channels_last!r}")
         if channels_last:

@@ -6,7 +6,8 @@ VGG19 convolutions 15 % faster, on another 13 % slower (issue #22). A fixed defa
 them, so ``fastest_layout()`` times the work that dominates style transfer (3x3 convolutions of
 VGG19's first two blocks, forward plus the gradient with respect to their input, in both layouts,
 interleaved) and keeps the answer in ``cache_root()/layout.json`` under a key naming the CPU, torch
-and the thread count. ``COURSEKIT_LAYOUT=channels_last`` or ``=nchw`` skips the measurement.
+and the thread count (on a GPU: the card and torch). ``COURSEKIT_LAYOUT=channels_last`` or ``=nchw``
+skips the measurement.
 The two layouts give the same results up to float rounding.
 """
 
@@ -29,8 +30,12 @@ LAYOUTS = ("nchw", "channels_last")
 _WORK = ((64, 64, 128), (128, 128, 64), (256, 256, 32))
 
 
-def machine_key() -> str:
-    """What the answer depends on: the CPU model, torch's version and its thread count."""
+def machine_key(device: torch.device | str = "cpu") -> str:
+    """What the answer depends on: the CPU model, torch's version and its thread count; on a GPU
+    the card's name and torch's version."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} | torch {torch.__version__} | cuda"
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -40,40 +45,49 @@ def machine_key() -> str:
     return f"{cpu} | torch {torch.__version__} | {torch.get_num_threads()} threads"
 
 
-def measure_layouts(rounds: int = 5) -> dict[str, float]:
-    """Milliseconds per pass over ``_WORK`` (forward + input gradient) in each layout, median of
-    ``rounds`` interleaved rounds after one warm-up."""
-    torch.manual_seed(0)
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def measure_layouts(rounds: int = 5, device: torch.device | str = "cpu") -> dict[str, float]:
+    """Milliseconds per pass over ``_WORK`` (forward + input gradient) in each layout on ``device``,
+    median of ``rounds`` interleaved rounds after one warm-up."""
+    device = torch.device(device)
     work = []
-    for c_in, c_out, side in _WORK:
-        conv = torch.nn.Conv2d(c_in, c_out, 3, padding=1).requires_grad_(False)
-        work.append((conv, torch.randn(1, c_in, side, side)))
+    with torch.random.fork_rng(devices=[]):  # the caller's random stream is left as it was
+        torch.manual_seed(0)
+        for c_in, c_out, side in _WORK:
+            conv = torch.nn.Conv2d(c_in, c_out, 3, padding=1).requires_grad_(False).to(device)
+            work.append((conv, torch.randn(1, c_in, side, side).to(device)))
     formats = {"nchw": torch.contiguous_format, "channels_last": torch.channels_last}
     prepared = {name: [(conv.to(memory_format=fmt) if name == "channels_last" else conv,
                         x.contiguous(memory_format=fmt)) for conv, x in work] for name, fmt in formats.items()}
     times: dict[str, list[float]] = {name: [] for name in formats}
     for r in range(rounds + 1):
         for name, layers in prepared.items():
+            _synchronize(device)
             start = time.perf_counter()
             for conv, x in layers:
                 x = x.detach().requires_grad_(True)
                 y = conv(x)
                 y.backward(torch.ones_like(y))
+            _synchronize(device)
             if r:  # the first round warms up
                 times[name].append((time.perf_counter() - start) * 1000)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
-def fastest_layout(refresh: bool = False) -> str:
-    """"channels_last" or "nchw": ``COURSEKIT_LAYOUT`` if set, else the cached measurement for this
-    machine, else a new measurement (about half a second), cached."""
+def fastest_layout(refresh: bool = False, device: torch.device | str = "cpu") -> str:
+    """"channels_last" or "nchw" on ``device``: ``COURSEKIT_LAYOUT`` if set, else the cached
+    measurement for this machine (or card), else a new measurement (about half a second), cached."""
     forced = os.environ.get("COURSEKIT_LAYOUT", "").strip().lower()
     if forced:
         if forced not in LAYOUTS:
             raise ValueError(f"COURSEKIT_LAYOUT={forced!r} is not a layout; use one of {LAYOUTS} or unset it")
         return forced
     path = cache_root() / "layout.json"
-    key = machine_key()
+    key = machine_key(device)
     try:
         known = json.loads(path.read_text())
         known = known if isinstance(known, dict) else {}
@@ -82,7 +96,7 @@ def fastest_layout(refresh: bool = False) -> str:
     entry = known.get(key)
     if not refresh and isinstance(entry, dict) and entry.get("fastest") in LAYOUTS:
         return entry["fastest"]
-    ms = measure_layouts()
+    ms = measure_layouts(device=device)
     fastest = min(ms, key=ms.get)
     known[key] = {"fastest": fastest, "ms": {k: round(v, 2) for k, v in ms.items()}}
     try:

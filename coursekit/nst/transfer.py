@@ -30,6 +30,7 @@ from torch import Tensor
 
 from ..images import resize_image, target_size
 from ..models.features import FeatureExtractor
+from ..models.layout import fastest_layout
 from ..models.zoo import get_model
 from ..models.layers import layer_names
 from . import color
@@ -116,10 +117,11 @@ class Targets:
 
 
 def default_extractor(weights: str | None = "imagenet", pooling: str = "avg", seed: int = 0,
-                      rescale: bool | str | None = None, channels_last: bool | str = "auto") -> FeatureExtractor:
+                      rescale: bool | str | None = None, channels_last: bool | str = "auto",
+                      device: torch.device | str = "cpu") -> FeatureExtractor:
     """VGG19 reading every convolution and its ReLU (a run stops at the deepest layer it needs), set up
-    as Gatys et al.: average pooling and rescaled filters; the memory layout measured fastest on this
-    machine (``coursekit.models.layout``).
+    as Gatys et al.: average pooling and rescaled filters; the memory layout measured fastest on
+    ``device`` (``coursekit.models.layout``), where the extractor is returned.
 
     ``rescale=None`` picks by weights: "filter" (the paper: every filter's mean activation over sample
     photos is 1) for ImageNet weights, "layer" (one factor per layer) for the random-weight fallback,
@@ -128,8 +130,10 @@ def default_extractor(weights: str | None = "imagenet", pooling: str = "avg", se
     model = get_model("vgg19", weights=weights, seed=seed)
     if rescale is None:
         rescale = "filter" if model.pretrained else "layer"
+    if channels_last == "auto":  # the filters are rescaled on the CPU; the layout is the device's
+        channels_last = fastest_layout(device=device) == "channels_last"
     return FeatureExtractor(model, VGG19_LAYERS, pooling=pooling, arch="vgg19", rescale=rescale,
-                            channels_last=channels_last)
+                            channels_last=channels_last).to(device)
 
 
 def total_variation(x: Tensor) -> Tensor:
