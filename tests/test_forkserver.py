@@ -143,3 +143,35 @@ def test_the_view_holds_the_interpreter_and_the_package_but_not_the_repository(t
         assert f"--reuid={bubblewrap.SANDBOX_UID}" in args[at:] and args.index(sys.executable) > at
     else:
         assert "--unshare-user" in args
+
+
+def test_a_server_that_fails_after_being_told_a_folder_is_retired_and_the_exercise_runs_again_elsewhere(
+        sandboxes, server, tmp_path, monkeypatch):
+    # The server forks a child for the folder, but the grader gives up on it first (as when the
+    # "started" answer comes too late). Running the exercise again in that same folder would put two
+    # writers in it: the late child's np.save truncates the .npy files the grader reads (an honest
+    # submission once lost a point that way). The server is shut down, children included, and the
+    # exercise is graded in a fresh folder as a process of its own.
+    from coursekit.grading.forkserver import ServerGone
+
+    told, folders = [], []
+    new_folder = sandboxes.new_folder
+
+    def recording_new_folder():
+        folders.append(new_folder())
+        return folders[-1]
+
+    def late(key, directory, wait_ready, timeout):
+        server._send(key)  # the server forks a child for this folder...
+        told.append(directory)
+        raise ServerGone("the fork server did not fork")  # ...but the grader has given up on it
+
+    monkeypatch.setattr(sandboxes, "new_folder", recording_new_folder)
+    monkeypatch.setattr(server, "launch", late)
+    report = grade_notebook(notebook(tmp_path / "01_x.ipynb", GRAM_OK), sandboxes=sandboxes)
+    score = report.exercises[0]
+    assert score.points == score.max_points == 2, score.summary()
+    assert sandboxes.server is None and not server.alive()
+    assert len(told) == 1 and len(folders) == 2 and folders[0] == told[0] != folders[1]
+    assert not any(f.exists() for f in folders)
+    assert descendants(server.process.pid) == []

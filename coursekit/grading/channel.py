@@ -151,5 +151,5 @@ def read(directory: Path, stem: str, budget: list[int] | None = None) -> Any:
         return decode(tree, 0)
     except ValueError as exc:
         return _error(str(exc)[:120])
-    except Exception:  # noqa: BLE001  an empty or forged .npy (EOFError, MemoryError...): never the grader's crash
-        return _error("not what the sandbox writes")
+    except Exception as exc:  # noqa: BLE001  an empty or forged .npy (EOFError, MemoryError...): never the grader's crash
+        return _error(f"not what the sandbox writes: {type(exc).__name__}")  # numpy's class, never the file's text

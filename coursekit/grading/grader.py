@@ -33,7 +33,7 @@ import torch
 from . import registry
 from . import channel
 from .catalogue import all_exercises, topic_of
-from .sandboxes import Sandboxes, remove_tree
+from .sandboxes import FolderAbandoned, Sandboxes, remove_tree
 from ..exercise import Case, Exercise, matching_mistakes, outputs_match
 from .submission import MAX_NOTEBOOK_BYTES, SubmissionError, code_cells, is_unchanged_stub, program_for
 
@@ -157,12 +157,17 @@ def _death(code: int | None, timed_out: str | None, limits: Limits) -> str:
 def run_in_sandbox(request: dict[str, Any], sandboxes: Sandboxes, limits: Limits) -> tuple[dict, list, str | None, dict]:
     """Run a sandbox on ``request`` in a fresh folder of ``sandboxes``; returns (load status,
     per-case outcomes, why it stopped early or None, the protections the sandbox reports having
-    applied)."""
-    directory = sandboxes.new_folder()
-    try:
-        return _run_in(directory, request, sandboxes, limits)
-    finally:
-        remove_tree(directory)
+    applied). If the fork server fails on the way, the exercise runs again in a fresh folder."""
+    for _ in range(2):
+        directory = sandboxes.new_folder()
+        try:
+            return _run_in(directory, request, sandboxes, limits)
+        except FolderAbandoned:
+            continue  # the server is gone now, so the second try is a process of its own
+        finally:
+            remove_tree(directory)
+    # (not reached: after the first failure there is no server to fail) never the grader's crash
+    return {}, [None] * len(request["cases"]), "the grader's sandbox failed twice; grade this submission again", {}
 
 
 def _run_in(directory: Path, request: dict[str, Any], sandboxes: Sandboxes,

@@ -13,8 +13,10 @@ submitted code is isolated, and says so in every report (``isolation``):
 
 ``launch(folder, limits)`` runs ``python -m coursekit.grading.sandbox`` on a folder made by
 ``new_folder()``: forked from a warm fork server (``coursekit.grading.forkserver``) when one is
-running, else as a process of its own. The batch's folders live under one root, removed by
-``close()`` whatever the submissions left there.
+running, else as a process of its own. If the server fails after it may have been told about a
+folder, it is shut down with its children and ``launch`` raises ``FolderAbandoned``: the grader runs
+the exercise again in a fresh folder, so no folder ever holds two runs. The batch's folders live
+under one root, removed by ``close()`` whatever the submissions left there.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from . import bubblewrap
 from .forkserver import ForkServer, ServerGone
 from .namespaces import GRADE_ROOT
 
-__all__ = ["Sandboxes", "remove_tree"]
+__all__ = ["Sandboxes", "FolderAbandoned", "remove_tree"]
 
 SANDBOX = ["-m", "coursekit.grading.sandbox"]
 
@@ -63,6 +65,11 @@ def _network_prefix() -> tuple[list[str], str]:
             if ok:
                 return [unshare, *flags, "--"], "a network namespace only"
     return [], "no namespace at all"
+
+
+class FolderAbandoned(RuntimeError):
+    """The fork server failed while it may still start a child in this folder: grade the exercise
+    again in a fresh folder (``Sandboxes.launch``)."""
 
 
 class Sandboxes:
@@ -129,7 +136,12 @@ class Sandboxes:
             self.server = None
 
     def launch(self, folder: Path, limits) -> tuple[int | None, str | None]:
-        """Run the sandbox on ``folder``: (its exit code or None, why it was stopped or None)."""
+        """Run the sandbox on ``folder``: (its exit code or None, why it was stopped or None).
+
+        Raises ``FolderAbandoned`` when the fork server failed after it may have been told about
+        ``folder``: a child it forks late would run in that folder beside any other run there (and
+        truncate the files a second run writes), so the server is shut down, its children with it,
+        and the caller grades the exercise again in a fresh folder, as a process of its own."""
         with self._lock:
             self._launches += 1
             if self._mode == "lazy" and self.server is None and self._launches == 2:
@@ -138,9 +150,18 @@ class Sandboxes:
         if server is not None:
             try:
                 return server.launch(self.inside(folder), folder, limits.startup, limits.timeout)
-            except ServerGone:
-                pass
+            except ServerGone as gone:
+                self._retire(server)
+                raise FolderAbandoned(str(gone)) from None
         return self._launch_process(folder, limits)
+
+    def _retire(self, server: ForkServer) -> None:
+        """Stop using ``server`` (once, whichever thread sees it fail first) and shut it down."""
+        with self._lock:
+            if self.server is not server:
+                return
+            self.server = None
+        server.close()
 
     def _launch_process(self, folder: Path, limits) -> tuple[int | None, str | None]:
         """One sandbox process for one exercise."""
