@@ -175,3 +175,31 @@ def test_a_server_that_fails_after_being_told_a_folder_is_retired_and_the_exerci
     assert len(told) == 1 and len(folders) == 2 and folders[0] == told[0] != folders[1]
     assert not any(f.exists() for f in folders)
     assert descendants(server.process.pid) == []
+
+
+def test_a_server_that_dies_while_an_exercise_runs_costs_the_learner_nothing(sandboxes, server, tmp_path):
+    # The exercise's results may be half written when its server goes: they are not read; the
+    # exercise runs again in a fresh folder and earns its points.
+    import threading
+
+    slow = "import time\ntime.sleep(3)\n" + GRAM_OK
+    killed = []
+
+    def kill_once_running():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any((folder / "ready").exists() for folder in sandboxes.root.iterdir()):
+                time.sleep(0.5)  # inside the learner's three seconds
+                os.killpg(server.process.pid, signal.SIGKILL)
+                killed.append(True)
+                return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_once_running)
+    killer.start()
+    report = grade_notebook(notebook(tmp_path / "01_x.ipynb", slow), sandboxes=sandboxes)
+    killer.join()
+    assert killed
+    score = report.exercises[0]
+    assert score.points == score.max_points == 2, score.summary()
+    assert sandboxes.server is None and not server.alive()

@@ -31,6 +31,21 @@ def test_prelude_keeps_definitions_and_drops_everything_that_does_work():
         "gram = check('gram_matrix', gram_matrix).use_or_reference()", "import os")
 
 
+def test_a_slider_callback_is_an_experiment_and_stays_out_of_the_prelude():
+    # Lesson 01's "@interact(c=FloatSlider(...)) def shifted(c)" draws a panel when defined: the
+    # grader never needs it, and a headless executor can hang on it (jupyter/nbclient#312).
+    cells = [
+        "from ipywidgets import FloatSlider, interact\nimport ipywidgets as widgets\n"
+        "@interact(c=FloatSlider(value=0.0))\ndef shifted(c=0.0):\n    print(c)\n"
+        "@widgets.interact_manual\ndef later(x=1):\n    return x\n"
+        "@functools.lru_cache(maxsize=None)\ndef cached(x):\n    return x",
+        "def gram_matrix(a):\n    return a",
+    ]
+    program = program_for(cells, "gram_matrix")
+    assert program.prelude == ("from ipywidgets import FloatSlider, interact", "import ipywidgets as widgets",
+                               "@functools.lru_cache(maxsize=None)\ndef cached(x):\n    return x")
+
+
 def test_a_cell_with_a_syntax_error_is_still_the_target_so_the_learner_hears_why():
     cells = ["def gram_matrix(a):\n    return a +", "y = (1"]
     program = program_for(cells, "gram_matrix")

@@ -195,6 +195,8 @@ class ForkServer:
             pass
         with self._changed:
             self._changed.wait_for(lambda: pid in self._exited or not self.alive(), timeout=10)
+            if pid not in self._exited and not self.alive():  # its results cannot be trusted complete
+                raise ServerGone("the fork server stopped while the exercise ran")
             return self._exited.pop(pid, None), stopped
 
     def _send(self, line: str) -> None:

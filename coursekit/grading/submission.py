@@ -128,9 +128,26 @@ def _calls_check(node: ast.AST) -> bool:
             return False
 
 
+# ipywidgets' decorators that draw a panel when the function is defined: a slider callback is an
+# experiment, never something an exercise calls, and executing one headless (nbgrader's autograde,
+# nbclient) can hang the executor (jupyter/nbclient#312, jupyter/nbconvert#2029).
+_WIDGET_DECORATORS = frozenset({"interact", "interact_manual", "interactive"})
+
+
+def _draws_a_widget(node: ast.stmt) -> bool:
+    for decorator in getattr(node, "decorator_list", ()):
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
+        if name in _WIDGET_DECORATORS:
+            return True
+    return False
+
+
 def _keeps(node: ast.stmt) -> bool:
-    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.ClassDef)):
         return True
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return not _draws_a_widget(node)
     if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         simple = all(isinstance(t, (ast.Name, ast.Tuple)) for t in targets)
@@ -139,7 +156,9 @@ def _keeps(node: ast.stmt) -> bool:
 
 
 def definitions(source: str) -> list[str]:
-    """The statements of a cell that the grader keeps when the cell is not the target (the prelude)."""
+    """The statements of a cell that the grader keeps when the cell is not the target (the prelude):
+    imports, function and class definitions (not a slider callback under ``@interact``), literal
+    constants and ``check(...)`` results."""
     tree = _parse(source)
     if tree is None:
         return []
