@@ -103,3 +103,21 @@ def test_x0_is_not_modified():
     fg, _ = counted(lambda x: ((x - 0.5) ** 2).sum())
     minimize_box(fg, x0)
     assert torch.equal(x0, torch.full((5,), 3.0, dtype=torch.float64))
+
+
+def test_a_quasi_newton_direction_that_does_not_descend_falls_back_to_steepest_descent():
+    # A memory whose H sends x_0 out of the box at its bound while -g points inward: g^T d > 0, so
+    # the memory is dropped and -g is taken; the method still reaches the box optimum.
+    from collections import deque
+
+    from coursekit.nst import projected_lbfgs as P
+
+    x = torch.tensor([0.0, 0.5], dtype=torch.float64)
+    g = torch.tensor([-1.0, 0.0], dtype=torch.float64)  # -g moves x_0 up, into the box
+    s, y = torch.tensor([1.0, 0.0], dtype=torch.float64), torch.tensor([-1.0, 0.0], dtype=torch.float64)
+    pairs = deque([(s, y, -1.0)])  # a pair with s^T y < 0 flips H: d points below 0
+    d, fresh = P._direction(g, P._held(x, g, 0.0, 1.0), pairs)
+    assert fresh and float(d[0]) > 0 and not pairs  # not a descent direction: memory dropped, -g used
+    fg, seen = counted(lambda v: (v[0] - 0.8) ** 2 + (v[1] - 0.5) ** 2)
+    end = minimize_box(fg, x)
+    assert torch.allclose(end, torch.tensor([0.8, 0.5], dtype=torch.float64), atol=1e-8)

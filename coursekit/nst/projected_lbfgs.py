@@ -100,8 +100,11 @@ def minimize_box(fg: Callable[[Tensor], tuple[float, Tensor]], x0: Tensor, *, hi
         while True:
             x_new = (x + t * d).clamp_(lo, hi)
             decrease = float(torch.dot(g, x_new - x))  # g^T (x(t) - x) < 0 along the projected path
-            if decrease >= 0.0:
-                return x  # the projection leaves no descent: a stationary point of the box problem
+            if decrease >= 0.0:  # the projection cut every descending component of d
+                if fresh:
+                    return x  # even along -g: a stationary point of the box problem
+                pairs.clear()  # steepest descent from the same x next
+                break
             f_new, g_new = fg(x_new)
             if f_new <= f + ARMIJO_C1 * decrease:
                 accepted = True
