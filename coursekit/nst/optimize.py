@@ -193,7 +193,7 @@ def optimize_image(
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     if not isinstance(history, int) or history < 1:
-        raise ValueError(f"history (L-BFGS-B's stored pairs) must be a positive integer, got {history!r}")
+        raise ValueError(f"history (L-BFGS's stored pairs) must be a positive integer, got {history!r}")
     tracker = _Tracker(loss_fn, steps, callback, stop, diverge_factor)
     stopped, message = "budget", f"finished {steps} evaluations"
     try:

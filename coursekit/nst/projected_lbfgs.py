@@ -100,18 +100,14 @@ def minimize_box(fg: Callable[[Tensor], tuple[float, Tensor]], x0: Tensor, *, hi
         while True:
             x_new = (x + t * d).clamp_(lo, hi)
             decrease = float(torch.dot(g, x_new - x))  # g^T (x(t) - x) < 0 along the projected path
-            if decrease >= 0.0:  # the projection cut every descending component of d
+            if decrease < 0.0:
+                f_new, g_new = fg(x_new)
+                if f_new <= f + ARMIJO_C1 * decrease:
+                    accepted = True
+                    break
+            if decrease >= 0.0 or t < SMALLEST_STEP:  # the box cut the step to nothing, or no step helps
                 if fresh:
                     return x  # even along -g: a stationary point of the box problem
-                pairs.clear()  # steepest descent from the same x next
-                break
-            f_new, g_new = fg(x_new)
-            if f_new <= f + ARMIJO_C1 * decrease:
-                accepted = True
-                break
-            if t < SMALLEST_STEP:
-                if fresh:
-                    return x  # even steepest descent cannot lower f: done
                 pairs.clear()  # the quasi-Newton direction failed: steepest descent from the same x next
                 break
             # minimiser of the quadratic through f, the slope decrease / t and f_new, kept in [0.1 t, 0.5 t]

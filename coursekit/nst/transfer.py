@@ -61,7 +61,9 @@ class TransferSettings:
         previous result instead (resized if needed).
     method: "projected_lbfgs" (bounded L-BFGS in torch: the same losses per evaluation as
         L-BFGS-B, each evaluation about a third cheaper), "lbfgs" (SciPy's L-BFGS-B), both storing
-        ``history`` curvature pairs, or "adam" (learning rate ``lr``).  steps: loss evaluations at each scale.  size: longer side of the result (None: the content image's size).
+        ``history`` curvature pairs, or "adam" (learning rate ``lr``).
+    steps: loss evaluations at each scale.  size: longer side of the result (None: the content
+        image's size).
     schedule: coarser sizes (longer side) to run first, e.g. (64, 128), each result upsampled as
         the next start.  tv_weight: weight of TV(G).
     preserve_color: None, "luminance" (transfer luminance only) or "match" (match the style's
