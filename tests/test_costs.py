@@ -213,6 +213,26 @@ def test_gram_target_cost_value_and_analytic_gradient_match_autograd(channels_la
     assert torch.autograd.gradcheck(lambda x: costs.gram_target_cost(G_S, x), (a_g.clone().requires_grad_(True),))
 
 
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_gram_target_cost_takes_low_precision_activations(channels_last):
+    # A network run in bfloat16 (or float16 on a GPU) hands the cost bfloat16 activations while the
+    # target Gram stays float32; the analytic backward used to fail there ("expected scalar type
+    # Float but found BFloat16"). Its gradient must match float64 maths on the same rounded values.
+    a_g = acts((1, 6, 5, 7), 42).to(torch.bfloat16)
+    if channels_last:
+        a_g = a_g.contiguous(memory_format=torch.channels_last)
+    G_S = costs.gram_matrix(acts((1, 6, 5, 7), 43)).float()
+    x = a_g.clone().requires_grad_(True)
+    value = costs.gram_target_cost(G_S, x)
+    value.sum().backward()
+    assert x.grad.dtype == torch.bfloat16 and x.grad.shape == x.shape
+    exact = a_g.double().requires_grad_(True)
+    reference = costs.style_cost_from_grams(G_S.double(), costs.gram_matrix(exact), 6, 35)
+    reference.sum().backward()
+    assert torch.allclose(value.double(), reference.detach(), rtol=2e-2)
+    assert torch.allclose(x.grad.double(), exact.grad, rtol=3e-2, atol=3e-2 * exact.grad.abs().max().item())
+
+
 def test_weighted_style_sum_is_the_lambda_weighted_sum_over_layers():
     per_layer = {"conv1_1": torch.tensor([1.0, 2.0]), "conv2_1": torch.tensor([10.0, 20.0])}
     total = costs.weighted_style_sum({"conv1_1": 0.5, "conv2_1": 0.1}, per_layer)

@@ -147,8 +147,10 @@ class _GramTargetCost(torch.autograd.Function):
     def backward(ctx, grad_out: Tensor):
         f, D = ctx.saved_tensors
         # The scalar 4c (times the incoming gradient) scales the small (N, N) matrix, not the
-        # (N, M) product: one pass over nC^2 numbers instead of nC nH nW (the same maths).
-        scaled = D * ((4.0 * ctx.coef) * grad_out.view(-1, 1, 1))
+        # (N, M) product: one pass over nC^2 numbers instead of nC nH nW (the same maths). D is
+        # float32 when the activations are bfloat16/float16 (the target Gram is float32); the
+        # product runs in the activations' precision, as the network's own backward does.
+        scaled = (D * ((4.0 * ctx.coef) * grad_out.view(-1, 1, 1))).to(f.dtype)
         b, c, h, w = ctx.shape
         if ctx.channels_last:
             grad = torch.bmm(f, scaled).reshape(b, h, w, c).permute(0, 3, 1, 2)
