@@ -64,17 +64,19 @@ def test_an_auto_extractor_follows_the_measurement_and_gives_the_same_features(m
 
 
 def test_the_layout_is_measured_for_the_device_the_extractor_runs_on(monkeypatch):
-    # default_extractor rescales its filters on the CPU, then asks for the layout of the target device
-    # (a GPU's answer is measured and cached under the card's name, not the CPU's).
+    # The filters are rescaled where the model is (the CPU); the layout is asked for the device the
+    # extractor is moved to (a GPU's answer is measured and cached under the card's name, not the
+    # CPU's). "meta" stands in for a GPU here: it takes the move without computing anything.
     from coursekit.nst import transfer
 
     asked = []
-    monkeypatch.setattr(transfer, "fastest_layout", lambda device: asked.append(str(device)) or "nchw")
-    fx = transfer.default_extractor(weights=None, device="cpu")
-    assert asked == ["cpu"] and fx.channels_last is False
-    assert next(fx.parameters()).device.type == "cpu"
-    seen = []
-    monkeypatch.setattr(layout, "fastest_layout", lambda device: seen.append(torch.device(device).type) or "nchw")
-    FeatureExtractor(vgg19(weights=None, seed=0), ["relu1_1"], channels_last="auto")
-    assert seen == ["cpu"]
+    monkeypatch.setattr(layout, "fastest_layout", lambda device: asked.append(torch.device(device).type) or "nchw")
+    fx = FeatureExtractor(vgg19(weights=None, seed=0), ["relu1_1"], channels_last="auto", rescale="layer",
+                          device="meta")
+    assert asked == ["meta"] and fx.channels_last is False
+    assert {p.device.type for p in fx.parameters()} == {"meta"} and fx.mean.device.type == "meta"
+    fx = transfer.default_extractor(weights=None, device="cpu")  # default_extractor passes its device on
+    assert asked == ["meta", "cpu"] and next(fx.parameters()).device.type == "cpu"
+    FeatureExtractor(vgg19(weights=None, seed=0), ["relu1_1"], channels_last="auto")  # no device: the model's
+    assert asked == ["meta", "cpu", "cpu"]
     assert layout.machine_key("cpu") == layout.machine_key()

@@ -59,6 +59,8 @@ class FeatureExtractor(nn.Module):
             "filter" is Gatys et al.'s rule (each filter's mean is 1), "layer" one factor per layer
             (each layer's mean is 1), True means "layer".
         arch: architecture name; by default ``model.arch`` or inferred from ``model.features``.
+        device: where the extractor runs (default: where ``model`` is). The filters are rescaled
+            where the model is, then moved; "auto" measures the layout on this device.
     """
 
     def __init__(
@@ -71,6 +73,7 @@ class FeatureExtractor(nn.Module):
         arch: str | None = None,
         channels_last: bool | str = False,
         rescale: bool | str = False,
+        device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
         features = getattr(model, "features", None)
@@ -113,8 +116,8 @@ class FeatureExtractor(nn.Module):
         if channels_last == "auto":
             from .layout import fastest_layout
 
-            device = next(net.parameters()).device  # measured on the device the network runs on
-            channels_last = fastest_layout(device=device) == "channels_last"
+            runs_on = torch.device(device) if device is not None else next(net.parameters()).device
+            channels_last = fastest_layout(device=runs_on) == "channels_last"
         if channels_last not in (True, False):
             raise ValueError(f"channels_last must be True, False or 'auto'; got {channels_last!r}")
         if channels_last:
@@ -133,6 +136,8 @@ class FeatureExtractor(nn.Module):
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.eval()
+        if device is not None:
+            self.to(device)
 
     def train(self, mode: bool = True) -> "FeatureExtractor":
         """Stay in eval mode whatever ``mode`` says: a fixed feature network (BatchNorm uses running stats)."""

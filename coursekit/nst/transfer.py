@@ -30,7 +30,6 @@ from torch import Tensor
 
 from ..images import resize_image, target_size
 from ..models.features import FeatureExtractor
-from ..models.layout import fastest_layout
 from ..models.zoo import get_model
 from ..models.layers import layer_names
 from . import color
@@ -132,10 +131,8 @@ def default_extractor(weights: str | None = "imagenet", pooling: str = "avg", se
     model = get_model("vgg19", weights=weights, seed=seed)
     if rescale is None:
         rescale = "filter" if model.pretrained else "layer"
-    if channels_last == "auto":  # the filters are rescaled on the CPU; the layout is the device's
-        channels_last = fastest_layout(device=device) == "channels_last"
     return FeatureExtractor(model, VGG19_LAYERS, pooling=pooling, arch="vgg19", rescale=rescale,
-                            channels_last=channels_last).to(device)
+                            channels_last=channels_last, device=device)
 
 
 def total_variation(x: Tensor) -> Tensor:
@@ -317,7 +314,7 @@ class StyleTransfer:
             self._cache[key] = (content, styles)
         return self._cache[key]
 
-    def _targets(self, s: TransferSettings, shape: tuple[int, ...]) -> Targets:
+    def targets(self, s: TransferSettings, shape: tuple[int, ...]) -> Targets:
         """The targets of ``compute_targets``, each layer's kept until the size, colour mode or blend change."""
         content, styles = self._images(shape, s.preserve_color)
         c_key = ("content", shape, s.preserve_color, s.content_layer)
@@ -334,7 +331,7 @@ class StyleTransfer:
 
     def objective(self, s: TransferSettings, shape: tuple[int, ...]) -> Callable[[Tensor], dict[str, Tensor]]:
         """``transfer_objective`` on the cached targets for results of ``shape``."""
-        return transfer_objective(self.extractor, self._targets(s, shape), s, self.costs)
+        return transfer_objective(self.extractor, self.targets(s, shape), s, self.costs)
 
     # ---- running -----------------------------------------------------------------------------
     def output_shape(self, size: int | None) -> tuple[int, int, int, int]:
@@ -377,7 +374,7 @@ class StyleTransfer:
                     previous, size=shape[-2:], mode="bilinear", align_corners=False).clamp(0, 1)
             counted = None if preview is None else (lambda i, v, x, base=done: preview(base + i, v, x))
             result = stylize(self.extractor, content, styles, replace(s, size=None), counted, init=init,
-                             targets=self._targets(s, shape), costs=self.costs, stop=stop)
+                             targets=self.targets(s, shape), costs=self.costs, stop=stop)
             done += result.evaluations
             for key, values in result.history.items():
                 history.setdefault(key, []).extend(values)
