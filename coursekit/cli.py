@@ -46,7 +46,7 @@ def _floats(text: str) -> tuple[float, ...]:
 
 def build_parser() -> argparse.ArgumentParser:
     from .nst.optimize import METHODS
-    from .nst.transfer import COLOR_MODES, START_IMAGES, TransferSettings
+    from .nst.transfer import COLOR_MODES, PRECISION_MODES, START_IMAGES, TransferSettings
 
     d = TransferSettings()
     parser = argparse.ArgumentParser(prog="python -m coursekit", description="coursekit command line")
@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init", choices=START_IMAGES, default=d.init)
     p.add_argument("--optimizer", choices=METHODS, default=d.method,
                    help=f"default {d.method}: bounded L-BFGS in torch; lbfgs: SciPy's L-BFGS-B; adam: clamped Adam")
+    p.add_argument("--precision", choices=PRECISION_MODES, default="auto",
+                   help="auto (default): a bfloat16 start where this machine runs bfloat16 1.5 times faster "
+                        "(CPUs with AMX), measured once; float32: every evaluation in float32; bfloat16: always "
+                        "the bfloat16 start. The result is always optimised and reported in float32")
     p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
     p.add_argument("--schedule", type=_sizes, default=(), help="coarser sizes to run first, e.g. 64,128")
     p.add_argument("--tv", type=float, default=d.tv_weight, help="total-variation weight")
@@ -101,7 +105,7 @@ def stylize_command(args: argparse.Namespace) -> int:
         alpha=args.alpha, beta=args.beta, style_weights=args.style_weights, content_layer=args.content_layer,
         init=args.init, method=args.optimizer, lr=args.lr, steps=args.steps, size=args.size,
         schedule=args.schedule, tv_weight=args.tv, preserve_color=args.preserve_color, style_blend=args.blend,
-        convention=args.convention, seed=args.seed)
+        convention=args.convention, seed=args.seed, precision=args.precision)
     weights = None if args.weights == "random" else args.weights
     engine = StyleTransfer(content, styles, default_extractor(weights=weights, pooling=args.pooling, seed=args.seed))
     if not engine.extractor.pretrained:

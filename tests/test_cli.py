@@ -49,3 +49,13 @@ def test_bad_input_is_one_clear_line(tmp_path, args, message):
     proc = run("stylize", *args, "-o", str(tmp_path / "x.png"), "--size", "16", "--steps", "1", cwd=tmp_path)
     assert proc.returncode == 2
     assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_precision_is_a_choice_and_its_bfloat16_start_is_reported(tmp_path):
+    out = tmp_path / "out.png"
+    proc = run("stylize", "sample:chelsea", "sample:brick", "-o", str(out), "--size", "24", "--steps", "6",
+               "--precision", "bfloat16", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "in bfloat16, then float32" in proc.stdout and out.exists()
+    proc = run("stylize", "sample:chelsea", "sample:brick", "-o", str(out), "--precision", "half", cwd=tmp_path)
+    assert proc.returncode == 2 and "--precision: invalid choice: 'half'" in proc.stderr

@@ -4,6 +4,7 @@ import io
 from datetime import datetime, timezone
 
 import pytest
+import torch
 from PIL import Image
 
 from coursekit.models import FeatureExtractor, layer_names, vgg11
@@ -90,3 +91,17 @@ def test_keep_colours_dropdown_shows_a_choice_and_maps_to_settings(fx):
     assert panel.preserve_color.label == "no" and panel.settings().preserve_color is None
     panel.preserve_color.value = "luminance"
     assert panel.settings().preserve_color == "luminance"
+
+
+def test_precision_dropdown_maps_to_settings_and_a_bfloat16_start_still_reports_float32(fx):
+    panel = make_panel(fx, steps=10)
+    assert panel.precision.value == "float32" and panel.settings().precision == "float32"
+    panel.precision.value = "bfloat16"
+    assert panel.settings().precision == "bfloat16"
+    panel.run_button.click()
+    result = panel.result
+    assert result.evaluations == 10 and 1 <= result.low_precision <= 5
+    assert "in bfloat16, then float32" in panel.status.value and panel.curves.value[:4] == b"\x89PNG"
+    with torch.no_grad():
+        exact = panel.engine().objective(result.settings, tuple(result.image.shape))(result.image)["total"]
+    assert result.best_loss == pytest.approx(float(exact.sum()), rel=1e-5)

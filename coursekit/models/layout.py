@@ -13,15 +13,13 @@ The two layouts give the same results up to float rounding.
 
 from __future__ import annotations
 
-import json
-import os
 import platform
 import statistics
 import time
 
 import torch
 
-from ..cache import cache_root
+from .measured import cached_choice, forced_choice
 
 __all__ = ["LAYOUTS", "fastest_layout", "measure_layouts", "machine_key"]
 
@@ -50,16 +48,17 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def measure_layouts(rounds: int = 5, device: torch.device | str = "cpu") -> dict[str, float]:
-    """Milliseconds per pass over ``_WORK`` (forward + input gradient) in each layout on ``device``,
-    median of ``rounds`` interleaved rounds after one warm-up."""
+def measure_layouts(rounds: int = 5, device: torch.device | str = "cpu",
+                    dtype: torch.dtype = torch.float32) -> dict[str, float]:
+    """Milliseconds per pass over ``_WORK`` (forward + input gradient) in each layout on ``device``
+    in ``dtype``, median of ``rounds`` interleaved rounds after one warm-up."""
     device = torch.device(device)
     work = []
     with torch.random.fork_rng(devices=[]):  # the caller's random stream is left as it was
         torch.manual_seed(0)
         for c_in, c_out, side in _WORK:
-            conv = torch.nn.Conv2d(c_in, c_out, 3, padding=1).requires_grad_(False).to(device)
-            work.append((conv, torch.randn(1, c_in, side, side).to(device)))
+            conv = torch.nn.Conv2d(c_in, c_out, 3, padding=1).requires_grad_(False).to(device, dtype)
+            work.append((conv, torch.randn(1, c_in, side, side).to(device, dtype)))
     formats = {"nchw": torch.contiguous_format, "channels_last": torch.channels_last}
     prepared = {name: [(conv.to(memory_format=fmt) if name == "channels_last" else conv,
                         x.contiguous(memory_format=fmt)) for conv, x in work] for name, fmt in formats.items()}
@@ -81,29 +80,8 @@ def measure_layouts(rounds: int = 5, device: torch.device | str = "cpu") -> dict
 def fastest_layout(refresh: bool = False, device: torch.device | str = "cpu") -> str:
     """"channels_last" or "nchw" on ``device``: ``COURSEKIT_LAYOUT`` if set, else the cached
     measurement for this machine (or card), else a new measurement (about half a second), cached."""
-    forced = os.environ.get("COURSEKIT_LAYOUT", "").strip().lower()
+    forced = forced_choice("COURSEKIT_LAYOUT", LAYOUTS, "layout")
     if forced:
-        if forced not in LAYOUTS:
-            raise ValueError(f"COURSEKIT_LAYOUT={forced!r} is not a layout; use one of {LAYOUTS} or unset it")
         return forced
-    path = cache_root() / "layout.json"
-    key = machine_key(device)
-    try:
-        known = json.loads(path.read_text())
-        known = known if isinstance(known, dict) else {}
-    except (OSError, ValueError):
-        known = {}
-    entry = known.get(key)
-    if not refresh and isinstance(entry, dict) and entry.get("fastest") in LAYOUTS:
-        return entry["fastest"]
-    ms = measure_layouts(device=device)
-    fastest = min(ms, key=ms.get)
-    known[key] = {"fastest": fastest, "ms": {k: round(v, 2) for k, v in ms.items()}}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(known, indent=1))
-        tmp.replace(path)
-    except OSError:
-        pass  # a read-only home: measured again next time
-    return fastest
+    return cached_choice("layout", machine_key(device), LAYOUTS, lambda: measure_layouts(device=device),
+                         lambda ms: min(ms, key=ms.get), refresh)

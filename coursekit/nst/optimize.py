@@ -25,6 +25,7 @@ blows up (``diverge_factor`` times the best loss).
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -34,7 +35,7 @@ from torch import Tensor
 
 from .projected_lbfgs import minimize_box
 
-__all__ = ["OptimResult", "optimize_image", "METHODS", "noise_like", "initial_image"]
+__all__ = ["OptimResult", "LBFGSMemory", "optimize_image", "METHODS", "noise_like", "initial_image"]
 
 METHODS = ("lbfgs", "projected_lbfgs", "adam")
 LossOutput = Tensor | Mapping[str, Tensor]
@@ -46,7 +47,9 @@ class OptimResult:
 
     ``history`` maps "total" (and any other parts ``loss_fn`` returned, e.g. per-layer costs) to
     one float per evaluation. ``stopped`` says why the loop ended: "budget", "converged",
-    "stopped", "interrupted" or "diverged"; ``message`` says it in words.
+    "stopped", "interrupted" or "diverged"; ``message`` says it in words. ``low_precision``: how
+    many of the first evaluations ran with the network in bfloat16 (their losses in the history
+    approximate J; ``best_loss`` and ``image`` never come from them).
     """
 
     image: Tensor
@@ -55,6 +58,16 @@ class OptimResult:
     history: dict[str, list[float]] = field(default_factory=dict)
     stopped: str = "budget"
     message: str = ""
+    low_precision: int = 0
+
+
+@dataclass
+class LBFGSMemory:
+    """What projected L-BFGS carries from one ``optimize_image`` call to the next on a close
+    objective (a bfloat16 start, then float32): its curvature pairs and the objective's scale c."""
+
+    pairs: deque = field(default_factory=deque)
+    scale: list[float] = field(default_factory=list)
 
 
 class _Halt(Exception):
@@ -104,11 +117,12 @@ class _Tracker:
         return total
 
 
-def _scaled(tracker: _Tracker, like: Tensor, home: torch.device | str = "cpu") -> Callable[[Tensor], tuple[float, Tensor]]:
-    """x (flat float64) -> (c J(x), c dJ/dx) with c = 1 / max|dJ/dx| fixed at the first evaluation;
-    the gradient is returned on ``home``, the optimiser's device."""
+def _scaled(tracker: _Tracker, like: Tensor, home: torch.device | str = "cpu",
+            scale: list[float] | None = None) -> Callable[[Tensor], tuple[float, Tensor]]:
+    """x (flat) -> (c J(x), c dJ/dx) with c = 1 / max|dJ/dx| fixed at the first evaluation (or the
+    c already in ``scale``); the gradient is returned in x's dtype on ``home``, the optimiser's device."""
     shape, dtype, device = like.shape, like.dtype, like.device
-    scale: list[float] = []
+    scale = [] if scale is None else scale
 
     def fg(flat: Tensor) -> tuple[float, Tensor]:
         x = flat.reshape(shape).to(device=device, dtype=dtype).requires_grad_(True)
@@ -117,7 +131,7 @@ def _scaled(tracker: _Tracker, like: Tensor, home: torch.device | str = "cpu") -
         if not scale:
             steepest = float(grad.abs().max())
             scale.append(1.0 / steepest if np.isfinite(steepest) and steepest > 0 else 1.0)
-        return float(total.detach()) * scale[0], grad.detach().reshape(-1).to(home, torch.float64) * scale[0]
+        return float(total.detach()) * scale[0], grad.detach().reshape(-1).to(home, flat.dtype) * scale[0]
 
     return fg
 
@@ -140,10 +154,15 @@ def _run_lbfgs(tracker: _Tracker, init: Tensor, history: int) -> str:
     return "budget" if tracker.evaluations >= tracker.steps else "converged"
 
 
-def _run_projected(tracker: _Tracker, init: Tensor, history: int) -> str:
-    # the optimiser's vectors stay on the image's device (a GPU run never copies them to the host)
-    fg = _scaled(tracker, init, home=init.device)
-    minimize_box(fg, init.detach().reshape(-1).to(torch.float64), history=history)
+def _run_projected(tracker: _Tracker, init: Tensor, history: int, memory: LBFGSMemory | None) -> str:
+    # The optimiser's vectors stay on the image's device (a GPU run never copies them to the host)
+    # and in its dtype: J is computed in float32 anyway, and float32 vectors make an iteration cost
+    # 1.3 ms at 256 x 256 px against 6.0 ms in float64 (twenty pairs no longer fit the caches).
+    memory = memory if memory is not None else LBFGSMemory()
+    if memory.pairs.maxlen != history:
+        memory.pairs = deque(memory.pairs, maxlen=history)
+    fg = _scaled(tracker, init, home=init.device, scale=memory.scale)
+    minimize_box(fg, init.detach().reshape(-1), history=history, pairs=memory.pairs)
     return "budget" if tracker.evaluations >= tracker.steps else "converged"
 
 
@@ -169,6 +188,7 @@ def optimize_image(
     stop: threading.Event | None = None,
     diverge_factor: float = 1e3,
     history: int = 20,
+    memory: LBFGSMemory | None = None,
 ) -> OptimResult:
     """Minimise ``loss_fn(x)`` over images x of ``init``'s shape with 0 <= x <= 1.
 
@@ -184,6 +204,8 @@ def optimize_image(
         stop: a threading.Event; when set, the loop ends and returns the best image so far.
         diverge_factor: a loss this many times the best one counts as divergence.
         history: the number of stored curvature pairs m of either L-BFGS (SciPy's ``maxcor``).
+        memory: projected L-BFGS only: an ``LBFGSMemory`` to start from and leave updated, so a
+            later call continues this one's curvature estimate (ignored by the other methods).
     """
     if method not in METHODS:
         raise ValueError(f"method {method!r} is not known; use one of {METHODS}")
@@ -197,8 +219,12 @@ def optimize_image(
     tracker = _Tracker(loss_fn, steps, callback, stop, diverge_factor)
     stopped, message = "budget", f"finished {steps} evaluations"
     try:
-        runs = {"lbfgs": _run_lbfgs, "projected_lbfgs": _run_projected}
-        stopped = runs[method](tracker, init, history) if method in runs else _run_adam(tracker, init, lr)
+        if method == "projected_lbfgs":
+            stopped = _run_projected(tracker, init, history, memory)
+        elif method == "lbfgs":
+            stopped = _run_lbfgs(tracker, init, history)
+        else:
+            stopped = _run_adam(tracker, init, lr)
         if stopped == "converged":
             message = f"converged after {tracker.evaluations} evaluations"
     except _Halt as halt:

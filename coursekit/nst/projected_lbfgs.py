@@ -25,9 +25,9 @@ single-threaded in compiled code at about 57 ms per iteration on a 256 x 256 ima
 variables, m = 20): a third of the time of one network evaluation. Here an iteration costs O(m n)
 vectorised operations, a few milliseconds.
 
-``fg(x)`` returns (f, g) for a flat float64 tensor x; it may raise to end the search (the caller's
-budget or stop request). ``minimize_box`` returns the last accepted x when the projected gradient
-vanishes or no step lowers f.
+``fg(x)`` returns (f, g) for a flat tensor x (float32 or float64); it may raise to end the search
+(the caller's budget or stop request). ``minimize_box`` returns the last accepted x when the
+projected gradient vanishes or no step lowers f.
 """
 
 from __future__ import annotations
@@ -76,19 +76,23 @@ def _direction(g: Tensor, held: Tensor, pairs: deque) -> tuple[Tensor, bool]:
 
 
 def minimize_box(fg: Callable[[Tensor], tuple[float, Tensor]], x0: Tensor, *, history: int = 20,
-                 lo: float = 0.0, hi: float = 1.0, max_iterations: int = 1_000_000) -> Tensor:
-    """Minimise f over lo <= x <= hi from x0 (flat float64, clamped into the box first).
+                 lo: float = 0.0, hi: float = 1.0, max_iterations: int = 1_000_000,
+                 pairs: deque | None = None) -> Tensor:
+    """Minimise f over lo <= x <= hi from x0 (flat, clamped into the box first; the search runs in
+    x0's dtype and on its device).
 
     Args:
-        fg: x -> (f(x), gradient), both for the flat float64 x; may raise to stop the search.
+        fg: x -> (f(x), gradient), the gradient flat in x's dtype; may raise to stop the search.
         x0: the starting point; not modified.
         history: m, the number of curvature pairs kept.
+        pairs: a deque of curvature pairs to start from and to keep updating (a warm start: a
+            search that continues an earlier one on a close objective); its own maxlen applies.
     Returns:
         The last accepted point: where the projected gradient is zero or no step lowered f.
     """
     x = x0.clamp(lo, hi)
     f, g = fg(x)
-    pairs: deque = deque(maxlen=history)
+    pairs = deque(maxlen=history) if pairs is None else pairs
     for _ in range(max_iterations):
         held = _held(x, g, lo, hi)
         d, fresh = _direction(g, held, pairs)

@@ -30,23 +30,26 @@ from torch import Tensor
 
 from ..images import resize_image, target_size
 from ..models.features import FeatureExtractor
+from ..models.precision import fastest_precision
 from ..models.zoo import get_model
 from ..models.layers import layer_names
 from . import color
 from .costs import PAPER_CONTENT_LAYER, PAPER_STYLE_LAYERS, content_cost, gram_target_cost, total_cost, weighted_style_sum
-from .optimize import METHODS, OptimResult, initial_image, optimize_image
+from .optimize import METHODS, LBFGSMemory, OptimResult, initial_image, optimize_image
+from .precision import low_precision_copy, still_falling
 from .targets import gram_targets
 
 __all__ = ["TransferSettings", "TransferResult", "CostFunctions", "Targets", "stylize", "compute_targets",
            "style_targets", "transfer_objective", "StyleTransfer", "default_extractor", "total_variation", "VGG19_CONV_LAYERS",
            "VGG19_LAYERS",
-           "COLOR_MODES", "START_IMAGES"]
+           "COLOR_MODES", "START_IMAGES", "PRECISION_MODES", "resolve_precision"]
 
 VGG19_CONV_LAYERS = tuple(name for name in layer_names("vgg19") if name.startswith("conv"))
 # every convolution's output and its rectified response: the paper's relu layers and the pre-ReLU variants
 VGG19_LAYERS = tuple(name for name in layer_names("vgg19") if name.startswith(("conv", "relu")))
 COLOR_MODES = (None, "luminance", "match")
 START_IMAGES = ("content", "style", "noise")
+PRECISION_MODES = ("float32", "bfloat16", "auto")
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,9 @@ class TransferSettings:
     preserve_color: None, "luminance" (transfer luminance only) or "match" (match the style's
         colours to the content's first).  style_blend: one weight per style image.
     convention: normalisation of the costs, a key of ``coursekit.nst.conventions.CONVENTIONS``.
+    precision: "float32" (every evaluation), "bfloat16" (a bfloat16 start: the network in bfloat16
+        while the loss falls fast, then float32; ``coursekit.nst.precision``) or "auto" (bfloat16
+        where ``coursekit.models.precision`` measured it 1.5 times faster, as on CPUs with AMX).
     """
 
     alpha: float = 1.0
@@ -87,11 +93,13 @@ class TransferSettings:
     style_blend: tuple[float, ...] | None = None
     convention: str = "paper"
     seed: int = 0
+    precision: str = "float32"
 
 
 @dataclass
 class TransferResult(OptimResult):
-    """``OptimResult`` plus the settings that made it and the wall time."""
+    """``OptimResult`` plus the settings that made it and the wall time (with a schedule,
+    ``low_precision`` counts the bfloat16 evaluations of every scale)."""
 
     settings: TransferSettings | None = None
     seconds: float = 0.0
@@ -153,6 +161,8 @@ def _validate(s: TransferSettings, layers: Sequence[str], n_styles: int) -> None
         raise ValueError("every style weight lambda^[l] is 0: give at least one layer a weight, or set beta=0")
     if s.method not in METHODS:
         raise ValueError(f"method {s.method!r} is not known; use one of {METHODS}")
+    if s.precision not in PRECISION_MODES:
+        raise ValueError(f"precision {s.precision!r} is not known; use one of {PRECISION_MODES}")
     if s.init not in START_IMAGES:
         raise ValueError(f"init {s.init!r} is not known; use one of {START_IMAGES}")
     if s.preserve_color not in COLOR_MODES:
@@ -259,10 +269,56 @@ def stylize(
         init = resize_image(styles[0], tuple(content.shape[-2:])) if s.init == "style" else \
             initial_image(s.init, content, s.seed)
     # 4. Optimise the pixels within [0, 1] (bounded L-BFGS, projected or SciPy's L-BFGS-B, or Adam),
-    #    keeping the best image.
-    result = optimize_image(J, init, steps=s.steps, method=s.method, lr=s.lr, callback=callback, stop=stop,
-                            history=s.history)
+    #    keeping the best image; on machines that gain from it, with a bfloat16 start.
+    if resolve_precision(s.precision, extractor) == "bfloat16":
+        low = transfer_objective(low_precision_copy(extractor), targets, s, costs)
+        result = _bfloat16_start(J, low, init, s, callback, stop)
+    else:
+        result = optimize_image(J, init, steps=s.steps, method=s.method, lr=s.lr, callback=callback, stop=stop,
+                                history=s.history)
     return TransferResult(**vars(result), settings=s, seconds=time.perf_counter() - started)
+
+
+def resolve_precision(precision: str, extractor: FeatureExtractor) -> str:
+    """"float32" or "bfloat16" for a run's ``precision`` setting ("auto": what
+    ``coursekit.models.precision.fastest_precision`` measured on the extractor's device)."""
+    if precision != "auto":
+        return precision
+    return fastest_precision(device=next(extractor.parameters()).device)
+
+
+def _bfloat16_start(J, low, init: Tensor, s: TransferSettings, callback, stop) -> OptimResult:
+    """``low`` (J with the network in bfloat16) while its loss still falls (``still_falling``, at
+    most half of ``s.steps``), then J in float32 from the best image for the rest of the budget,
+    projected L-BFGS keeping its curvature pairs across the switch. The returned loss and image
+    come from float32 evaluations; the history holds both phases."""
+    switch, losses = threading.Event(), []
+
+    def watch(i: int, value: float, x: Tensor) -> None:
+        losses.append(value)
+        if callback is not None:
+            callback(i, value, x)
+        if (stop is not None and stop.is_set()) or not still_falling(losses):
+            switch.set()
+
+    memory = LBFGSMemory()  # projected L-BFGS goes on with the curvature it learnt in bfloat16
+    first = optimize_image(low, init, steps=max(1, s.steps // 2), method=s.method, lr=s.lr, callback=watch,
+                           stop=switch, history=s.history, memory=memory)
+    done = first.evaluations
+    user_stopped = stop is not None and stop.is_set()
+    if done < s.steps and not user_stopped and first.stopped not in ("interrupted", "diverged"):
+        counted = None if callback is None else (lambda i, v, x: callback(done + i, v, x))
+        second = optimize_image(J, first.image, steps=s.steps - done, method=s.method, lr=s.lr, callback=counted,
+                                stop=stop, history=s.history, memory=memory)
+    else:  # no float32 phase: the best bfloat16 image, its loss evaluated once in float32
+        with torch.no_grad():
+            value = float(J(first.image)["total"].sum())
+        second = OptimResult(first.image, value, 0, {}, first.stopped, first.message)
+    history = {key: first.history.get(key, []) + second.history.get(key, [])
+               for key in {**first.history, **second.history}}
+    message = f"the first {done} evaluations in bfloat16, then float32; {second.message}"
+    return OptimResult(second.image, second.best_loss, done + second.evaluations, history, second.stopped, message,
+                       low_precision=done)
 
 
 class StyleTransfer:
@@ -363,7 +419,7 @@ class StyleTransfer:
         start_time = time.perf_counter()
         preview = None if callback is None else (lambda i, v, x: callback(i, v, self._finish(x, s)))
         history: dict[str, list[float]] = {}
-        done, result, init = 0, None, None
+        done, low, result, init = 0, 0, None, None
         for shape in shapes:
             content, styles = self._images(shape, s.preserve_color)
             if result is not None:  # coarse-to-fine: the previous scale's result, upsampled
@@ -375,13 +431,13 @@ class StyleTransfer:
             counted = None if preview is None else (lambda i, v, x, base=done: preview(base + i, v, x))
             result = stylize(self.extractor, content, styles, replace(s, size=None), counted, init=init,
                              targets=self.targets(s, shape), costs=self.costs, stop=stop)
-            done += result.evaluations
+            done, low = done + result.evaluations, low + result.low_precision
             for key, values in result.history.items():
                 history.setdefault(key, []).extend(values)
             if result.stopped in ("stopped", "interrupted", "diverged"):
                 break
         out = TransferResult(self._finish(result.image, s), result.best_loss, done, history,
-                             result.stopped, result.message, settings=s,
+                             result.stopped, result.message, low_precision=low, settings=s,
                              seconds=time.perf_counter() - start_time)
         # Warm starts continue from the optimised image (grey in luminance mode), not the recoloured one.
         self.last_result = replace(out, image=result.image)

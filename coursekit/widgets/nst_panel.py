@@ -81,6 +81,9 @@ class StyleTransferPanel:
         self.steps = w.IntSlider(value=s.steps, min=5, max=500, step=5, description="steps", continuous_update=False)
         self.init = w.Dropdown(options=list(START_IMAGES), value=s.init, description="start from")
         self.method = w.Dropdown(options=list(METHODS), value=s.method, description="optimiser")
+        self.precision = w.Dropdown(options=[("float32", "float32"), ("bfloat16 start", "bfloat16"),
+                                             ("auto: as measured here", "auto")], value=s.precision,
+                                    description="precision")
         # ipywidgets 8 reads a value of None as "nothing selected": "no" stands for None here.
         self.preserve_color = w.Dropdown(options=[("no", "no"), ("luminance only", "luminance"),
                                                   ("match colours", "match")], value=s.preserve_color or "no",
@@ -101,7 +104,8 @@ class StyleTransferPanel:
         self.upload_style.observe(lambda c: self._uploaded("style", self.upload_style, self.style), names="value")
         sliders = w.VBox([self.alpha, self.beta, *self.lambdas.values()])
         options = w.VBox([self.content, self.upload_content, self.style, self.upload_style, self.content_layer,
-                          self.size, self.steps, self.init, self.method, self.preserve_color, self.warm, self.auto])
+                          self.size, self.steps, self.init, self.method, self.precision, self.preserve_color,
+                          self.warm, self.auto])
         self.widget = w.VBox([w.HBox([sliders, options]), w.HBox([self.run_button, self.stop_button]),
                               self.status, w.HBox([self.preview, self.curves])])
 
@@ -116,7 +120,7 @@ class StyleTransferPanel:
         return replace(self.base, alpha=self.alpha.value, beta=self.beta.value,
                        style_weights={name: s.value for name, s in self.lambdas.items()},
                        content_layer=self.content_layer.value, size=self.size.value, steps=self.steps.value,
-                       init=self.init.value, method=self.method.value,
+                       init=self.init.value, method=self.method.value, precision=self.precision.value,
                        preserve_color=None if self.preserve_color.value == "no" else self.preserve_color.value)
 
     def engine(self) -> StyleTransfer:
@@ -195,6 +199,9 @@ class StyleTransferPanel:
         ax = fig.subplots()
         parts = {k: v for k, v in result.history.items() if k.startswith("style/") or k == "content"}
         loss_curves(parts, ax=ax, title="unweighted costs per evaluation")
+        if result.low_precision:  # the costs before this line are the bfloat16 network's
+            ax.axvline(result.low_precision - 0.5, color="0.4", linestyle=":", label="float32 from here")
+            ax.legend(fontsize="small")
         return figure_png(fig)
 
 
