@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from coursekit.models import FeatureExtractor, layer_names, precision, vgg11
-from coursekit.nst import transfer
+from coursekit.nst import costs, transfer
 from coursekit.nst.precision import LowPrecision, low_precision_copy, still_falling
 from coursekit.nst.transfer import StyleTransfer, TransferSettings
 from coursekit.samples import sample_image
@@ -114,3 +114,21 @@ def test_auto_follows_the_measurement(engine, monkeypatch):
     assert "in bfloat16" in engine.run(s).message
     with pytest.raises(ValueError, match="precision 'half' is not known"):
         engine.run(s, precision="half")
+
+
+def test_a_learners_cost_functions_see_float32_and_auto_keeps_them_in_float32(monkeypatch):
+    seen = []
+
+    def my_layer_cost(a_S, a_G):  # a learner's function, written for float32 tensors
+        seen.append(a_G.dtype)
+        return costs.layer_style_cost(a_S, a_G)
+
+    fx = FeatureExtractor(vgg11(seed=0), LAYERS)
+    image = sample_image("astronaut", size=32)
+    engine = StyleTransfer(image, sample_image("stripes_orange", size=32), fx, layer_style_cost_fn=my_layer_cost)
+    monkeypatch.setattr(transfer, "fastest_precision", lambda device: "bfloat16")
+    auto = engine.run(TransferSettings(size=32, steps=6, precision="auto"))
+    assert auto.low_precision == 0 and set(seen) == {torch.float32}  # their function is checked in float32
+    seen.clear()
+    forced = engine.run(TransferSettings(size=32, steps=6, precision="bfloat16"))
+    assert forced.low_precision >= 1 and set(seen) == {torch.float32}  # bfloat16 inside, float32 handed over

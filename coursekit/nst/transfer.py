@@ -270,8 +270,8 @@ def stylize(
             initial_image(s.init, content, s.seed)
     # 4. Optimise the pixels within [0, 1] (bounded L-BFGS, projected or SciPy's L-BFGS-B, or Adam),
     #    keeping the best image; on machines that gain from it, with a bfloat16 start.
-    if resolve_precision(s.precision, extractor) == "bfloat16":
-        low = transfer_objective(low_precision_copy(extractor), targets, s, costs)
+    if resolve_precision(s.precision, extractor, costs) == "bfloat16":
+        low = transfer_objective(_low_precision_features(extractor, costs), targets, s, costs)
         result = _bfloat16_start(J, low, init, s, callback, stop)
     else:
         result = optimize_image(J, init, steps=s.steps, method=s.method, lr=s.lr, callback=callback, stop=stop,
@@ -279,12 +279,24 @@ def stylize(
     return TransferResult(**vars(result), settings=s, seconds=time.perf_counter() - started)
 
 
-def resolve_precision(precision: str, extractor: FeatureExtractor) -> str:
-    """"float32" or "bfloat16" for a run's ``precision`` setting ("auto": what
-    ``coursekit.models.precision.fastest_precision`` measured on the extractor's device)."""
+def resolve_precision(precision: str, extractor: FeatureExtractor, costs: CostFunctions = CostFunctions()) -> str:
+    """"float32" or "bfloat16" for a run's ``precision`` setting. "auto" is what
+    ``coursekit.models.precision.fastest_precision`` measured on the extractor's device, except with
+    a learner's own content or layer cost: a learner checking their function gets float32 maths."""
     if precision != "auto":
         return precision
+    if costs.content is not None or costs.layer_style is not None:
+        return "float32"
     return fastest_precision(device=next(extractor.parameters()).device)
+
+
+def _low_precision_features(extractor: FeatureExtractor, costs: CostFunctions) -> Callable[..., dict[str, Tensor]]:
+    """The bfloat16 copy of ``extractor``; a learner's own cost functions still receive float32
+    activations (their code need not know about bfloat16), coursekit's costs take bfloat16 ones."""
+    low = low_precision_copy(extractor)
+    if costs.content is None and costs.layer_style is None:
+        return low
+    return lambda x, layers=None: {name: a.float() for name, a in low(x, layers).items()}
 
 
 def _bfloat16_start(J, low, init: Tensor, s: TransferSettings, callback, stop) -> OptimResult:
@@ -316,7 +328,8 @@ def _bfloat16_start(J, low, init: Tensor, s: TransferSettings, callback, stop) -
         second = OptimResult(first.image, value, 0, {}, first.stopped, first.message)
     history = {key: first.history.get(key, []) + second.history.get(key, [])
                for key in {**first.history, **second.history}}
-    message = f"the first {done} evaluations in bfloat16, then float32; {second.message}"
+    message = (f"the first {done} evaluations in bfloat16, then float32; {second.message}" if second.evaluations
+               else f"{done} evaluations in bfloat16, the best image's J then evaluated in float32; {first.message}")
     return OptimResult(second.image, second.best_loss, done + second.evaluations, history, second.stopped, message,
                        low_precision=done)
 
