@@ -132,3 +132,11 @@ def test_a_learners_cost_functions_see_float32_and_auto_keeps_them_in_float32(mo
     seen.clear()
     forced = engine.run(TransferSettings(size=32, steps=6, precision="bfloat16"))
     assert forced.low_precision >= 1 and set(seen) == {torch.float32}  # bfloat16 inside, float32 handed over
+
+
+def test_a_second_copy_does_not_copy_the_first():
+    fx = FeatureExtractor(vgg11(seed=0), ["relu1_1"])
+    first = low_precision_copy(fx, torch.bfloat16)
+    second = low_precision_copy(fx, torch.float16)
+    assert first is not second and second.dtype == torch.float16
+    assert not second.inner.__dict__.get("_low_precision_copies")  # the copy carries no copies of its own

@@ -23,6 +23,7 @@ from ..models.features import FeatureExtractor
 __all__ = ["LowPrecision", "low_precision_copy", "still_falling", "WINDOW", "DROP"]
 
 WINDOW, DROP = 10, 0.01
+_COPIES = "_low_precision_copies"  # where an extractor keeps its copies (an attribute, not a module)
 
 
 class LowPrecision(nn.Module):
@@ -32,7 +33,8 @@ class LowPrecision(nn.Module):
 
     def __init__(self, extractor: FeatureExtractor, dtype: torch.dtype = torch.bfloat16) -> None:
         super().__init__()
-        inner = copy.deepcopy(extractor)
+        cache = extractor.__dict__.get(_COPIES)
+        inner = copy.deepcopy(extractor, {} if cache is None else {id(cache): {}})  # not the copies it keeps
         inner.net = inner.net.to(dtype=dtype, memory_format=torch.channels_last)
         inner.channels_last = True  # oneDNN's bfloat16 kernels work in NHWC
         self.inner, self.dtype, self.layers = inner, dtype, extractor.layers
@@ -44,10 +46,12 @@ class LowPrecision(nn.Module):
 def low_precision_copy(extractor: FeatureExtractor, dtype: torch.dtype = torch.bfloat16) -> LowPrecision:
     """``LowPrecision(extractor, dtype)``, made once per extractor and kept on it (outside its
     modules, so its state_dict and ``.to()`` are unchanged)."""
-    copies = extractor.__dict__.setdefault("_low_precision_copies", {})
     key = (dtype, next(extractor.parameters()).device)  # a stale copy never survives a move
+    copies = extractor.__dict__.get(_COPIES, {})
     if key not in copies:
-        copies[key] = LowPrecision(extractor, dtype)
+        low = LowPrecision(extractor, dtype)
+        copies = extractor.__dict__.setdefault(_COPIES, {})
+        copies[key] = low
     return copies[key]
 
 
