@@ -42,7 +42,8 @@ TEST_HEAD = "# nbgrader's autograder test"
 
 NBGRADER_CONFIG = '''\
 """nbgrader configuration for coursekit's lessons (written by `python -m coursekit nbgrader --course`)."""
-from nbgrader.converters import GenerateAssignment
+from nbgrader.converters import Autograde, GenerateAssignment
+from nbgrader.preprocessors import Execute
 
 c = get_config()  # noqa: F821  (nbgrader provides it)
 # Learner notebooks equal to `python -m coursekit exercises`: the solution-only note dropped, the
@@ -51,6 +52,11 @@ c.GenerateAssignment.preprocessors = ["coursekit.grading.nbgrader_release.Course
                                       *GenerateAssignment.class_traits()["preprocessors"].default()]
 # Lessons train small networks: a cell may take minutes on a laptop (nbgrader's default is 30 s).
 c.Execute.timeout = 600
+# nbgrader's Execute, waiting for each cell's reply in one-second polls: a single long poll can miss
+# the reply after a widget cell and wait out the whole timeout (jupyter/nbclient#312).
+c.Autograde.autograde_preprocessors = [
+    "coursekit.grading.nbgrader_execute.Execute" if p is Execute else p
+    for p in Autograde.class_traits()["autograde_preprocessors"].default()]
 '''
 
 
