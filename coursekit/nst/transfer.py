@@ -115,6 +115,11 @@ class CostFunctions:
     layer_style: Callable[[Tensor, Tensor], Tensor] | None = None
     total: Callable[..., Tensor] | None = None
 
+    @property
+    def reads_activations(self) -> bool:
+        """True when a learner's own function receives activations (content or layer cost)."""
+        return self.content is not None or self.layer_style is not None
+
 
 @dataclass(frozen=True)
 class Targets:
@@ -285,7 +290,7 @@ def resolve_precision(precision: str, extractor: FeatureExtractor, costs: CostFu
     a learner's own content or layer cost: a learner checking their function gets float32 maths."""
     if precision != "auto":
         return precision
-    if costs.content is not None or costs.layer_style is not None:
+    if costs.reads_activations:
         return "float32"
     return fastest_precision(device=next(extractor.parameters()).device)
 
@@ -294,7 +299,7 @@ def _low_precision_features(extractor: FeatureExtractor, costs: CostFunctions) -
     """The bfloat16 copy of ``extractor``; a learner's own cost functions still receive float32
     activations (their code need not know about bfloat16), coursekit's costs take bfloat16 ones."""
     low = low_precision_copy(extractor)
-    if costs.content is None and costs.layer_style is None:
+    if not costs.reads_activations:
         return low
     return lambda x, layers=None: {name: a.float() for name, a in low(x, layers).items()}
 
